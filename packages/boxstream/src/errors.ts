@@ -1,0 +1,56 @@
+/**
+ * Why a stream or a box was rejected. Every code is fatal for the parser that raised it.
+ *
+ * - `BAD_SIZE`: a declared size smaller than the box's own header (sizes 1..7, a largesize below
+ *   16, a `uuid` box too small for its usertype), or an open-ended size (0) where it is not allowed.
+ * - `OVERFLOW`: a child box whose declared size runs past the end of its parent.
+ * - `TOO_LARGE`: a box that must be held in memory declares more than the configured limit, a
+ *   unit grows past its limit before its media data, or a size is beyond 2^53 - 1.
+ * - `JUNK`: bytes where a top-level box header should be are not one (a type with control bytes).
+ * - `TRUNCATED`: the stream ended inside a box, or a box's payload is shorter than its fields.
+ * - `MDAT_WITHOUT_MOOF`: an `mdat` with no `moof` before it.
+ * - `MOOF_WITHOUT_MDAT`: a `moof` followed by another `moof`, `ftyp`, `moov` or the end of stream.
+ * - `BAD_BOX`: a box boxstream parses (ftyp, moov, moof and their children, styp, prft) is too short
+ *   for the fields its version and flags announce.
+ * - `TOO_DEEP`: boxes nested deeper than the configured depth limit.
+ * - `ENDED`: `push()` after `end()`.
+ */
+export type BoxStreamErrorCode =
+  | 'BAD_SIZE'
+  | 'OVERFLOW'
+  | 'TOO_LARGE'
+  | 'JUNK'
+  | 'TRUNCATED'
+  | 'MDAT_WITHOUT_MOOF'
+  | 'MOOF_WITHOUT_MDAT'
+  | 'BAD_BOX'
+  | 'TOO_DEEP'
+  | 'ENDED';
+
+/** The typed error every part of boxstream throws for bad input. */
+export class BoxStreamError extends Error {
+  /** What went wrong; stable, safe to switch on. */
+  readonly code: BoxStreamErrorCode;
+  /** Absolute byte offset in the stream (or in the bytes given to a helper) of the offending box. */
+  readonly offset: number;
+  /** Four-character type of the offending box, when its header could be read. */
+  readonly boxType: string | undefined;
+  /** Declared size of the offending box (0 = open-ended), when its header could be read. */
+  readonly size: number | undefined;
+  /**
+   * Events the failing `push()`/`end()` call completed before the error, in order. They are
+   * valid and complete: deliver them before handling the error, so that nothing is lost.
+   */
+  events: readonly unknown[] = [];
+
+  constructor(code: BoxStreamErrorCode, message: string, offset: number, boxType?: string, size?: number) {
+    const where = boxType === undefined ? `at offset ${offset}` : `in '${boxType}' box at offset ${offset}`;
+    const declared = size === undefined ? '' : ` (declared size ${size})`;
+    super(`${message} ${where}${declared}`);
+    this.name = 'BoxStreamError';
+    this.code = code;
+    this.offset = offset;
+    this.boxType = boxType;
+    this.size = size;
+  }
+}

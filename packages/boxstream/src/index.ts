@@ -1,0 +1,13 @@
+// boxstream: incremental ISO-BMFF parser that emits complete CMAF units as bytes stream in.
+// Uses only Uint8Array, so it runs in browsers as well as Node; the Node Transform lives in
+// 'boxstream/node'.
+export { Parser, type ParserOptions } from './parser.js';
+export type { ParseEvent, HeaderEvent, ChunkEvent, BoxEvent, DataEvent, ChunkInfo, ProducerReferenceTime } from './events.js';
+export { BoxStreamError, type BoxStreamErrorCode } from './errors.js';
+export { readBoxHeader, MAX_HEADER_SIZE, type BoxHeader } from './header.js';
+export { readChildren, walkBoxes, findChild, type ChildBox, type WalkedBox, type WalkOptions } from './boxes.js';
+export { parseInit, type InitInfo, type TrackInfo, type TrackExtends } from './moov.js';
+export { parseMoof, type MoofInfo, type TrackFragmentInfo } from './moof.js';
+export { parserTransformStream } from './adapters/web.js';
+export { parseStream, type ByteSource } from './adapters/iterate.js';
+export { concat } from './bytes.js';

@@ -1,0 +1,473 @@
+import { concat, u32, u64 } from './bytes.js';
+import type { ChildBox } from './boxes.js';
+import { BoxStreamError } from './errors.js';
+import type { BoxEvent, ChunkEvent, ChunkInfo, DataEvent, HeaderEvent, ParseEvent, ProducerReferenceTime } from './events.js';
+import { MAX_HEADER_SIZE, readBoxHeader, type BoxHeader } from './header.js';
+import { readMoof, type MoofInfo } from './moof.js';
+import { readBrands, readMoov, requirePayload, type InitInfo } from './moov.js';
+import { PieceQueue } from './pieces.js';
+import { FIRST_TYPES, LEADING_TYPES, isJunkType } from './units.js';
+
+/** Options of `Parser`. */
+export interface ParserOptions {
+  /**
+   * Largest box the parser will hold in memory to parse or group it (every top-level box but
+   * mdat and standalone opaque boxes). A larger declared size throws `TOO_LARGE` as soon as the
+   * header is read, before anything is allocated. Default 16 MiB.
+   */
+  maxBoxSize?: number;
+  /**
+   * Largest unit (header, chunk or box) delivered whole. A chunk whose mdat would make it larger
+   * (or an open-ended one) is delivered progressively: a `chunk` event with `complete: false`
+   * carrying its boxes up to the mdat payload, then `data` events as the payload arrives, so an
+   * mdat of any size streams through in constant memory. Default 16 MiB.
+   */
+  maxChunkSize?: number;
+  /**
+   * Copy each event's bytes into one fresh array instead of returning views of the pushed
+   * pieces. Use it when you reuse or mutate a buffer after pushing it. Default false.
+   */
+  copy?: boolean;
+}
+
+const MiB = 1024 * 1024;
+type Phase = 'idle' | 'header' | 'chunk';
+
+function ntpToUnixMs(ntp: bigint): number {
+  const seconds = Number(ntp >> 32n) - 2208988800;
+  const fraction = Number(ntp & 0xffffffffn) / 0x100000000;
+  return (seconds + fraction) * 1000;
+}
+
+/** A ChildBox for a held top-level box whose bytes are `bytes` (the box alone). */
+function asChild(h: BoxHeader, bytes: Uint8Array): ChildBox {
+  return { type: h.type, offset: h.offset, size: h.size, headerSize: h.headerSize, usertype: h.usertype, start: h.headerSize, end: bytes.byteLength };
+}
+
+/**
+ * Incremental ISO-BMFF parser that groups top-level boxes into CMAF units as bytes arrive.
+ *
+ * Push pieces of any size; each call returns the events those bytes completed, in stream order.
+ * Work per call is proportional to the piece plus the events it completes: pieces are kept as
+ * views and never re-joined, except to parse a held box (moof, moov, ...) that straddles pieces.
+ *
+ * Event bytes (`parts`) are views of the pushed pieces: do not reuse or mutate a pushed buffer
+ * while its events are in use, or pass `copy: true`.
+ *
+ * A malformed stream throws `BoxStreamError`; the events completed before the error are on
+ * `error.events`. After an error the parser stays failed and throws the same error again.
+ *
+ * @example
+ * const parser = new Parser();
+ * for await (const piece of request) {
+ *   for (const event of parser.push(piece)) {
+ *     if (event.kind === 'chunk') console.log(event.info.sequenceNumber, event.size);
+ *   }
+ * }
+ * parser.end();
+ */
+export class Parser {
+  private readonly maxBoxSize: number;
+  private readonly maxChunkSize: number;
+  private readonly copyParts: boolean;
+  private readonly pieces = new PieceQueue();
+  private readonly scratch = new Uint8Array(MAX_HEADER_SIZE);
+
+  /** Absolute offset of the current box (or of the next header when there is none). */
+  private pos = 0;
+  /** The top-level box whose payload is not complete yet. */
+  private box: BoxHeader | null = null;
+  private boxEnd = 0;
+  /** Set while the current box is delivered progressively: up to where data was sent. */
+  private streaming: 'chunk' | 'box' | null = null;
+  private sentUpTo = 0;
+  /** The current box is a standalone (no-unit) box delivered whole when it ends. */
+  private standalone = false;
+
+  // The unit being assembled.
+  private phase: Phase = 'idle';
+  private unitStart = 0;
+  private unitBoxes: BoxHeader[] = [];
+  private brands: ReturnType<typeof readBrands> | undefined;
+  private styp: string[] | undefined;
+  private prft: ProducerReferenceTime | undefined;
+  private moof: MoofInfo | undefined;
+
+  /** Start of the current segment (latest styp, or first chunk after a header); -1 = none yet. */
+  private segmentBase = -1;
+  private failure: BoxStreamError | null = null;
+  private ended = false;
+
+  /** The latest CMAF header's facts (trex defaults and timescales used for chunk facts). */
+  init: InitInfo | undefined;
+
+  constructor(options: ParserOptions = {}) {
+    this.maxBoxSize = options.maxBoxSize ?? 16 * MiB;
+    this.maxChunkSize = options.maxChunkSize ?? 16 * MiB;
+    this.copyParts = options.copy ?? false;
+  }
+
+  /** Bytes pushed so far. */
+  get bytesPushed(): number {
+    return this.pieces.end;
+  }
+
+  /**
+   * Feeds the next piece of the stream (any size, including 0). Returns the events it completed.
+   * Throws `BoxStreamError` on malformed input (see the class docs).
+   */
+  push(piece: Uint8Array): ParseEvent[] {
+    if (this.failure) throw this.failure;
+    if (this.ended) throw this.fail(new BoxStreamError('ENDED', 'push() after end()', this.pieces.end), []);
+    const events: ParseEvent[] = [];
+    if (piece.byteLength === 0) return events;
+    this.pieces.push(piece);
+    try {
+      this.advance(events);
+    } catch (err) {
+      throw this.fail(err, events);
+    }
+    return events;
+  }
+
+  /**
+   * Ends the stream. Returns the last events (boxes still pending, the end of an open-ended
+   * mdat) and throws `TRUNCATED` when the stream stopped inside a box, `MOOF_WITHOUT_MDAT` when
+   * it stopped after a moof. Calling it again returns no events.
+   */
+  end(): ParseEvent[] {
+    if (this.failure) throw this.failure;
+    if (this.ended) return [];
+    this.ended = true;
+    const events: ParseEvent[] = [];
+    try {
+      this.finish(events);
+    } catch (err) {
+      throw this.fail(err, events);
+    }
+    return events;
+  }
+
+  private fail(err: unknown, events: ParseEvent[]): unknown {
+    if (err instanceof BoxStreamError) {
+      err.events = events;
+      this.failure = err;
+    }
+    return err;
+  }
+
+  private advance(events: ParseEvent[]): void {
+    for (;;) {
+      if (this.box === null) {
+        const h = this.readHeader();
+        if (h === null) return;
+        this.beginBox(h, events);
+      }
+      const end = this.pieces.end;
+      if (this.streaming !== null) {
+        const upTo = Math.min(end, this.boxEnd);
+        if (upTo > this.sentUpTo) this.emitData(upTo, upTo === this.boxEnd, events);
+      }
+      if (end < this.boxEnd) return;
+      this.finishBox(events);
+    }
+  }
+
+  /** The header at `pos`, read in place when it lies in one piece; null until it is complete. */
+  private readHeader(): BoxHeader | null {
+    const at = this.pos;
+    if (this.pieces.end - at < 8) return null;
+    const direct = this.pieces.direct(at, MAX_HEADER_SIZE);
+    if (direct) return readBoxHeader(direct.piece, direct.index, direct.piece.byteLength, at - direct.index);
+    const n = this.pieces.copy(this.scratch, at, MAX_HEADER_SIZE);
+    return readBoxHeader(this.scratch, 0, n, at);
+  }
+
+  private beginBox(h: BoxHeader, events: ParseEvent[]): void {
+    const t = h.type;
+    if (isJunkType(t) || (h.offset === 0 && !FIRST_TYPES.has(t))) {
+      throw new BoxStreamError('JUNK', 'not a box header', h.offset, t, h.size);
+    }
+    this.box = h;
+    this.boxEnd = h.size === 0 ? Infinity : h.offset + h.size;
+    if (this.phase === 'chunk') {
+      if (t === 'mdat') return this.beginMdat(h, events);
+      if (t === 'moof' || t === 'ftyp' || t === 'moov') {
+        throw new BoxStreamError('MOOF_WITHOUT_MDAT', `moof followed by '${t}' instead of mdat`, h.offset, t, h.size);
+      }
+      return this.hold(h);
+    }
+    if (t === 'mdat') throw new BoxStreamError('MDAT_WITHOUT_MOOF', 'mdat without a moof before it', h.offset, t, h.size);
+    if (t === 'moof') {
+      // A header that never got its moov (ftyp moof ...) leads the chunk instead.
+      this.phase = 'chunk';
+      return this.hold(h);
+    }
+    if (this.phase === 'header') {
+      if (t === 'ftyp') {
+        this.flushPending(events);
+        this.phase = 'header';
+      }
+      return this.hold(h);
+    }
+    // idle: nothing pending but leading boxes
+    if (t === 'ftyp' || t === 'moov') {
+      this.phase = 'header';
+      return this.hold(h);
+    }
+    if (LEADING_TYPES.has(t)) return this.hold(h);
+    this.flushPending(events);
+    this.beginStandalone(h, events);
+  }
+
+  /** Keeps a box that must be held (parsed or grouped); enforces the memory limits. */
+  private hold(h: BoxHeader): void {
+    if (h.size === 0) {
+      throw new BoxStreamError('BAD_SIZE', "open-ended size (0) on a box that must be held", h.offset, h.type, h.size);
+    }
+    if (h.size > this.maxBoxSize) {
+      throw new BoxStreamError('TOO_LARGE', `box larger than maxBoxSize (${this.maxBoxSize})`, h.offset, h.type, h.size);
+    }
+    if (this.unitBoxes.length === 0) this.unitStart = h.offset;
+    if (h.offset + h.size - this.unitStart > this.maxChunkSize) {
+      throw new BoxStreamError('TOO_LARGE', `unit larger than maxChunkSize (${this.maxChunkSize}) before its mdat`, h.offset, h.type, h.size);
+    }
+    this.unitBoxes.push(h);
+  }
+
+  private beginMdat(h: BoxHeader, events: ParseEvent[]): void {
+    this.unitBoxes.push(h);
+    if (h.size !== 0 && h.offset + h.size - this.unitStart <= this.maxChunkSize) return;
+    const start: ChunkEvent = {
+      kind: 'chunk',
+      offset: this.unitStart,
+      size: h.size === 0 ? 0 : h.offset + h.size - this.unitStart,
+      boxes: this.unitBoxes,
+      parts: this.parts(this.unitStart, h.offset + h.headerSize),
+      complete: false,
+      info: this.chunkInfo(),
+    };
+    events.push(start);
+    this.streaming = 'chunk';
+    this.sentUpTo = h.offset + h.headerSize;
+  }
+
+  private beginStandalone(h: BoxHeader, events: ParseEvent[]): void {
+    this.unitStart = h.offset;
+    this.unitBoxes = [h];
+    if (h.size !== 0 && h.size <= this.maxChunkSize) {
+      this.standalone = true;
+      return;
+    }
+    const start: BoxEvent = {
+      kind: 'box',
+      offset: h.offset,
+      size: h.size,
+      boxes: this.unitBoxes,
+      parts: this.parts(h.offset, h.offset + h.headerSize),
+      complete: false,
+    };
+    events.push(start);
+    this.streaming = 'box';
+    this.sentUpTo = h.offset + h.headerSize;
+  }
+
+  private emitData(upTo: number, last: boolean, events: ParseEvent[]): void {
+    const data: DataEvent = {
+      kind: 'data',
+      unit: this.streaming as 'chunk' | 'box',
+      offset: this.sentUpTo,
+      size: upTo - this.sentUpTo,
+      parts: this.parts(this.sentUpTo, upTo),
+      last,
+    };
+    events.push(data);
+    this.sentUpTo = upTo;
+    this.pieces.release(upTo);
+  }
+
+  private finishBox(events: ParseEvent[]): void {
+    const h = this.box as BoxHeader;
+    const end = this.boxEnd;
+    this.pos = end;
+    this.box = null;
+    if (this.streaming !== null) {
+      this.streaming = null;
+      return this.resetUnit(end);
+    }
+    if (this.standalone) {
+      this.standalone = false;
+      const box: BoxEvent = {
+        kind: 'box',
+        offset: h.offset,
+        size: h.size,
+        boxes: this.unitBoxes,
+        parts: this.parts(h.offset, end),
+        complete: true,
+      };
+      events.push(box);
+      return this.resetUnit(end);
+    }
+    switch (h.type) {
+      case 'mdat':
+        return this.emitChunk(end, events);
+      case 'moov':
+        if (this.phase === 'header') return this.emitHeader(h, end, events);
+        return;
+      case 'moof': {
+        const bytes = this.pieces.bytes(h.offset, end);
+        this.moof = readMoof(bytes, asChild(h, bytes), h.offset, this.init);
+        return;
+      }
+      case 'ftyp':
+      case 'styp': {
+        const bytes = this.pieces.bytes(h.offset, end);
+        const brands = readBrands(bytes, asChild(h, bytes));
+        if (h.type === 'ftyp') this.brands = brands;
+        else this.styp = [brands.major, ...brands.compatible];
+        return;
+      }
+      case 'prft': {
+        const bytes = this.pieces.bytes(h.offset, end);
+        this.prft = readPrft(bytes, asChild(h, bytes));
+        return;
+      }
+    }
+  }
+
+  private emitHeader(moov: BoxHeader, end: number, events: ParseEvent[]): void {
+    const bytes = this.pieces.bytes(moov.offset, end);
+    const init = readMoov(bytes, asChild(moov, bytes), moov.offset);
+    if (this.brands) {
+      init.majorBrand = this.brands.major;
+      init.minorVersion = this.brands.minor;
+      init.compatibleBrands = this.brands.compatible;
+    }
+    this.init = init;
+    const header: HeaderEvent = {
+      kind: 'header',
+      offset: this.unitStart,
+      size: end - this.unitStart,
+      boxes: this.unitBoxes,
+      parts: this.parts(this.unitStart, end),
+      complete: true,
+      init,
+    };
+    events.push(header);
+    this.segmentBase = -1;
+    this.resetUnit(end);
+  }
+
+  private emitChunk(end: number, events: ParseEvent[]): void {
+    const chunk: ChunkEvent = {
+      kind: 'chunk',
+      offset: this.unitStart,
+      size: end - this.unitStart,
+      boxes: this.unitBoxes,
+      parts: this.parts(this.unitStart, end),
+      complete: true,
+      info: this.chunkInfo(),
+    };
+    events.push(chunk);
+    this.resetUnit(end);
+  }
+
+  /** The facts of the chunk being assembled (its moof is complete). */
+  private chunkInfo(): ChunkInfo {
+    const moof = this.moof as MoofInfo;
+    const segmentStart = this.styp !== undefined;
+    if (segmentStart || this.segmentBase < 0) this.segmentBase = this.unitStart;
+    let duration: number | undefined;
+    let independent: boolean | undefined = moof.tracks.length > 0 ? true : undefined;
+    for (const t of moof.tracks) {
+      if (t.duration !== undefined && t.timescale) {
+        const seconds = t.duration / t.timescale;
+        if (duration === undefined || seconds > duration) duration = seconds;
+      }
+      if (t.keyframe === false) independent = false;
+      else if (t.keyframe === undefined && independent === true) independent = undefined;
+    }
+    const brands = this.styp ?? [];
+    return {
+      sequenceNumber: moof.sequenceNumber,
+      segmentStart,
+      brands,
+      lastSegment: brands.includes('lmsg'),
+      segmentOffset: this.unitStart - this.segmentBase,
+      tracks: moof.tracks,
+      duration,
+      independent,
+      prft: this.prft,
+    };
+  }
+
+  /** Delivers the boxes pending before a box that starts no unit, one `box` event each. */
+  private flushPending(events: ParseEvent[]): void {
+    for (const h of this.unitBoxes) {
+      const box: BoxEvent = {
+        kind: 'box',
+        offset: h.offset,
+        size: h.size,
+        boxes: [h],
+        parts: this.parts(h.offset, h.offset + h.size),
+        complete: true,
+      };
+      events.push(box);
+    }
+    this.resetUnit(this.box ? this.box.offset : this.pos);
+  }
+
+  private resetUnit(next: number): void {
+    this.phase = 'idle';
+    this.unitStart = next;
+    this.unitBoxes = [];
+    this.brands = undefined;
+    this.styp = undefined;
+    this.prft = undefined;
+    this.moof = undefined;
+    this.pieces.release(next);
+  }
+
+  private finish(events: ParseEvent[]): void {
+    const end = this.pieces.end;
+    if (this.box !== null) {
+      const h = this.box;
+      if (this.boxEnd !== Infinity) {
+        throw new BoxStreamError('TRUNCATED', `stream ended ${this.boxEnd - end} bytes before the end of the box`, h.offset, h.type, h.size);
+      }
+      // An open-ended box (size 0) ends with the stream; it is always streamed.
+      this.emitData(end, true, events);
+      this.streaming = null;
+      this.box = null;
+      this.pos = end;
+      this.resetUnit(end);
+    } else if (end > this.pos) {
+      throw new BoxStreamError('TRUNCATED', `stream ended inside a box header (${end - this.pos} bytes)`, this.pos);
+    }
+    if (this.phase === 'chunk') {
+      const moof = this.unitBoxes.find((b) => b.type === 'moof') as BoxHeader;
+      throw new BoxStreamError('MOOF_WITHOUT_MDAT', 'stream ended after a moof without its mdat', moof.offset, 'moof', moof.size);
+    }
+    this.flushPending(events);
+  }
+
+  private parts(from: number, to: number): Uint8Array[] {
+    const views = this.pieces.views(from, to);
+    return this.copyParts && views.length > 0 ? [concat(views)] : views;
+  }
+}
+
+/** Reads a `prft` box (held whole in `b`). */
+function readPrft(b: Uint8Array, box: ChildBox): ProducerReferenceTime {
+  const v1 = b[box.start] === 1;
+  requirePayload(box, v1 ? 24 : 20);
+  const ntpTimestamp = u64(b, box.start + 8);
+  return {
+    trackId: u32(b, box.start + 4),
+    ntpTimestamp,
+    wallclock: ntpToUnixMs(ntpTimestamp),
+    mediaTime: v1 ? u64(b, box.start + 16) : BigInt(u32(b, box.start + 16)),
+    flags: (b[box.start + 1] << 16) | (b[box.start + 2] << 8) | b[box.start + 3],
+  };
+}
+

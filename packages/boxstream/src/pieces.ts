@@ -1,0 +1,105 @@
+import { concat } from './bytes.js';
+
+/**
+ * The pushed pieces the parser still needs, in stream order, each remembered with its absolute
+ * start offset. Pieces are kept as given (views, never copied) and dropped from the front once
+ * every event that covers them has been emitted.
+ */
+export class PieceQueue {
+  private pieces: Uint8Array[] = [];
+  private starts: number[] = [];
+  private head = 0; // index of the first live piece
+  private cursor = 0; // index of the piece found by the last `locate`
+  /** Absolute offset one past the last byte pushed. */
+  end = 0;
+
+  push(piece: Uint8Array): void {
+    this.pieces.push(piece);
+    this.starts.push(this.end);
+    this.end += piece.byteLength;
+  }
+
+  /** Index of the live piece holding absolute offset `at` (which must be held). */
+  private locate(at: number): number {
+    let i = this.cursor >= this.head && this.starts[this.cursor] <= at ? this.cursor : this.head;
+    while (this.starts[i] + this.pieces[i].byteLength <= at) i++;
+    this.cursor = i;
+    return i;
+  }
+
+  /** Views covering absolute `[from, to)`: one per piece touched, no copy. */
+  views(from: number, to: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    if (to <= from) return out;
+    let i = this.locate(from);
+    let at = from;
+    while (at < to) {
+      const piece = this.pieces[i];
+      const start = this.starts[i];
+      const a = at - start;
+      const b = Math.min(piece.byteLength, to - start);
+      out.push(a === 0 && b === piece.byteLength ? piece : piece.subarray(a, b));
+      at = start + b;
+      i++;
+    }
+    return out;
+  }
+
+  /** Bytes of absolute `[from, to)` as one array: a view when they lie in one piece, else a copy. */
+  bytes(from: number, to: number): Uint8Array {
+    const i = this.locate(from);
+    const piece = this.pieces[i];
+    const start = this.starts[i];
+    if (to - start <= piece.byteLength) return piece.subarray(from - start, to - start);
+    return concat(this.views(from, to));
+  }
+
+  /**
+   * Copies up to `len` bytes from absolute offset `from` into `into` (for box headers, which may
+   * straddle many tiny pieces); returns how many were available.
+   */
+  copy(into: Uint8Array, from: number, len: number): number {
+    const n = Math.min(len, this.end - from);
+    if (n <= 0) return 0;
+    let i = this.locate(from);
+    let at = from;
+    let k = 0;
+    while (k < n) {
+      const piece = this.pieces[i];
+      const a = at - this.starts[i];
+      const take = Math.min(piece.byteLength - a, n - k);
+      into.set(take === piece.byteLength && a === 0 ? piece : piece.subarray(a, a + take), k);
+      k += take;
+      at += take;
+      i++;
+    }
+    return n;
+  }
+
+  /**
+   * The piece holding absolute `at` and the index of `at` in it, when the piece also holds
+   * `len` more bytes: lets headers be read in place, without a copy, in the common case.
+   */
+  direct(at: number, len: number): { piece: Uint8Array; index: number } | null {
+    if (at >= this.end) return null;
+    const i = this.locate(at);
+    const index = at - this.starts[i];
+    const piece = this.pieces[i];
+    return index + len <= piece.byteLength ? { piece, index } : null;
+  }
+
+  /** Forgets every piece that ends at or before absolute offset `upTo`. */
+  release(upTo: number): void {
+    while (this.head < this.pieces.length && this.starts[this.head] + this.pieces[this.head].byteLength <= upTo) {
+      this.head++;
+    }
+    // Compact now and then, so the arrays do not grow for the life of the stream.
+    if (this.head > 64 && this.head * 2 > this.pieces.length) {
+      this.pieces = this.pieces.slice(this.head);
+      this.starts = this.starts.slice(this.head);
+      this.cursor = Math.max(0, this.cursor - this.head);
+      this.head = 0;
+    }
+    if (this.cursor < this.head) this.cursor = this.head;
+  }
+}
