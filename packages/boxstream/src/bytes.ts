@@ -10,11 +10,6 @@ export function u16(b: Uint8Array, i: number): number {
   return (b[i] << 8) | b[i + 1];
 }
 
-/** Unsigned 24-bit big-endian integer at `i` (FullBox flags). */
-export function u24(b: Uint8Array, i: number): number {
-  return (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-}
-
 /** Unsigned 64-bit big-endian integer at `i`, exact. */
 export function u64(b: Uint8Array, i: number): bigint {
   return (BigInt(u32(b, i)) << 32n) | BigInt(u32(b, i + 4));
@@ -28,11 +23,6 @@ export function u64Number(b: Uint8Array, i: number): number {
   const hi = u32(b, i);
   if (hi > 0x1fffff) return -1;
   return hi * 0x100000000 + u32(b, i + 4);
-}
-
-/** Signed 32-bit big-endian integer at `i`. */
-export function i32(b: Uint8Array, i: number): number {
-  return (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
 }
 
 /**

@@ -118,7 +118,8 @@ export class Parser {
    */
   push(piece: Uint8Array): ParseEvent[] {
     if (this.failure) throw this.failure;
-    if (this.ended) throw this.fail(new BoxStreamError('ENDED', 'push() after end()', this.pieces.end), []);
+    // A misuse, not a bad stream: it does not fail the parser (end() stays quiet).
+    if (this.ended) throw new BoxStreamError('ENDED', 'push() after end()', this.pieces.end);
     const events: ParseEvent[] = [];
     if (piece.byteLength === 0) return events;
     this.pieces.push(piece);

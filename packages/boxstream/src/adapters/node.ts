@@ -4,7 +4,9 @@ import type { ParseEvent } from '../events.js';
 
 /**
  * A Node `Transform`: bytes in, parse events out (object mode on the readable side).
- * A malformed stream emits the events completed before the error, then `'error'`.
+ * A malformed stream emits `'error'` with a `BoxStreamError`; the events completed before the
+ * error (in the failing write) are on `error.events`, not pushed: Node discards a stream's
+ * buffered output when it errors, so they are handed over with the error instead.
  *
  * @example
  * import { ParserTransform } from 'boxstream/node';
@@ -32,7 +34,6 @@ export class ParserTransform extends Transform {
     try {
       events = step();
     } catch (err) {
-      for (const event of (err as { events?: ParseEvent[] }).events ?? []) this.push(event);
       callback(err as Error);
       return;
     }

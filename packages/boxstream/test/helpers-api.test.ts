@@ -1,0 +1,46 @@
+// The standalone helpers: parseInit, parseMoof, walkBoxes, readChildren.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BoxStreamError, concat, parseInit, parseMoof, readChildren, walkBoxes } from '../src/index.js';
+import { box, fixture } from './helpers.js';
+
+test('parseInit reads brands and tracks of a two-track init segment', () => {
+  const info = parseInit(fixture('init.mp4'));
+  assert.is(info.majorBrand, 'iso5');
+  assert.ok(info.compatibleBrands.includes('iso6'));
+  assert.ok(info.fragmented);
+  assert.equal(
+    info.tracks.map((t) => [t.trackId, t.handler, t.codec, t.timescale]),
+    [[1, 'vide', 'avc1', 15360], [2, 'soun', 'mp4a', 48000]],
+  );
+  assert.equal([info.tracks[0].width, info.tracks[0].height], [160, 90]);
+  assert.equal([info.tracks[1].channelCount, info.tracks[1].sampleRate], [2, 48000]);
+  assert.equal(info.tracks[0].trex, { sampleDescriptionIndex: 1, sampleDuration: 0, sampleSize: 0, sampleFlags: 0 });
+  assert.throws(() => parseInit(box('ftyp', new Uint8Array(8))), (e: unknown) => e instanceof BoxStreamError && e.code === 'BAD_BOX');
+});
+
+test('parseMoof reads the first moof of a segment, using the init for timescales', () => {
+  const initInfo = parseInit(fixture('lldash-init.mp4'));
+  const info = parseMoof(fixture('lldash-segment.m4s'), initInfo);
+  assert.is(info.sequenceNumber, 1);
+  assert.equal(info.tracks.map((t) => [t.trackId, t.baseMediaDecodeTime, t.sampleCount, t.duration, t.timescale, t.keyframe]), [[1, 0n, 6, 3072, 15360, true]]);
+  assert.throws(() => parseMoof(fixture('lldash-init.mp4')), (e: unknown) => e instanceof BoxStreamError && e.code === 'BAD_BOX');
+});
+
+test('walkBoxes descends into known containers with depth and path', () => {
+  const boxes = [...walkBoxes(fixture('init.mp4'))];
+  const avc1 = boxes.find((b) => b.type === 'avc1');
+  assert.equal(avc1?.path, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd', 'avc1']);
+  assert.is(avc1?.depth, 6);
+  assert.ok(boxes.some((b) => b.type === 'avcC' && b.depth === 7));
+  assert.ok(boxes.some((b) => b.type === 'trex'));
+});
+
+test('readChildren: size 0 runs to the end of the range; absolute offsets with a base', () => {
+  const bytes = concat([box('free', [1]), new Uint8Array([0, 0, 0, 0, 0x6d, 0x64, 0x61, 0x74, 1, 2, 3])]);
+  const children = readChildren(bytes, 0, bytes.length, 1000);
+  assert.equal(children.map((c) => [c.type, c.offset, c.start, c.end]), [['free', 1000, 8, 9], ['mdat', 1009, 17, 20]]);
+  assert.throws(() => readChildren(bytes, 0, 12), (e: unknown) => e instanceof BoxStreamError && e.code === 'TRUNCATED');
+});
+
+test.run();
