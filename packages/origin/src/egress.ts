@@ -1,0 +1,240 @@
+// GET and HEAD. A complete object is served like a static file (length, validators, ranges); an
+// object still being written is served chunked from byte 0 and then follows the upload: each
+// published unit is written once, in the tick it was published, to every reader that is caught up.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OriginContext, RequestTally } from './options.js';
+import { parseRange, sliceUnits } from './range.js';
+import { sendNotFound, sendText } from './respond.js';
+import type { KeyWaiter, ObjectReader, StoredObject } from './store.js';
+import { parseHttpDate } from './time.js';
+
+/** Answers a GET or HEAD for `key`; a missing key is held for `ctx.holdMs`. */
+export function handleRead(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, key: string, tally: RequestTally): void {
+  const object = ctx.store.get(key);
+  // An aborted upload is not an object a player can use: treat it as not there (yet).
+  if (object !== undefined && object.state !== 'aborted') return serve(ctx, req, res, object, tally);
+  if (ctx.holdMs > 0) {
+    new HeldRead(ctx, req, res, key, tally);
+    return;
+  }
+  sendNotFound(res);
+}
+
+function serve(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, object: StoredObject, tally: RequestTally): void {
+  const head = req.method === 'HEAD';
+  if (object.state === 'writing') {
+    // No Content-Length: Node frames the body chunked, and a cut connection tells the player
+    // the object is incomplete. Range is ignored: the body always starts at byte 0.
+    res.writeHead(200, { 'Content-Type': object.contentType, 'Cache-Control': ctx.liveCacheControl });
+    if (head) {
+      res.end();
+      return;
+    }
+    // Send the headers now: the player learns its segment exists on the upload's first byte.
+    res.flushHeaders();
+    new Cursor(res, object, object.units, tally).start();
+    return;
+  }
+  serveComplete(ctx, req, res, object, head, tally);
+}
+
+function serveComplete(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, object: StoredObject, head: boolean, tally: RequestTally): void {
+  const etag = object.etag as string;
+  const validators = {
+    ETag: etag,
+    'Last-Modified': object.lastModified,
+    'Cache-Control': object.manifest ? ctx.manifestCacheControl : ctx.segmentCacheControl,
+  };
+  if (notModified(req, object)) {
+    res.writeHead(304, validators);
+    res.end();
+    return;
+  }
+  const length = object.length;
+  const range = ifRangeHolds(req, object) ? parseRange(req.headers.range, length) : undefined;
+  if (range === 'unsatisfiable') {
+    sendText(res, 416, 'range not satisfiable', { 'Content-Range': `bytes */${length}` });
+    return;
+  }
+  let units: readonly Uint8Array[] = object.units;
+  let status = 200;
+  const headers: Record<string, string> = {
+    'Content-Type': object.contentType,
+    'Content-Length': String(length),
+    'Accept-Ranges': 'bytes',
+    ...validators,
+  };
+  if (range !== undefined) {
+    status = 206;
+    units = sliceUnits(object.units, range.start, range.end + 1);
+    headers['Content-Length'] = String(range.end - range.start + 1);
+    headers['Content-Range'] = `bytes ${range.start}-${range.end}/${length}`;
+  }
+  res.writeHead(status, headers);
+  if (head) {
+    res.end();
+    return;
+  }
+  new Cursor(res, object, units, tally).start();
+}
+
+/** If-None-Match (weak comparison, RFC 9110 13.1.2), else If-Modified-Since. */
+function notModified(req: IncomingMessage, object: StoredObject): boolean {
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined) {
+    if (inm.trim() === '*') return true;
+    const etag = object.etag as string;
+    for (const tag of inm.split(',')) {
+      const t = tag.trim();
+      if (t === etag || t === 'W/' + etag) return true;
+    }
+    return false;
+  }
+  const ims = req.headers['if-modified-since'];
+  if (ims === undefined) return false;
+  const since = parseHttpDate(ims);
+  return Number.isFinite(since) && Math.floor(object.modifiedAt / 1000) * 1000 <= since;
+}
+
+/** If-Range: the range applies only when the validator still matches (strong comparison). */
+function ifRangeHolds(req: IncomingMessage, object: StoredObject): boolean {
+  const ifRange = req.headers['if-range'];
+  if (ifRange === undefined) return true;
+  if (typeof ifRange !== 'string') return false;
+  const v = ifRange.trim();
+  if (v.startsWith('"') || v.startsWith('W/')) return v === object.etag;
+  return v === object.lastModified;
+}
+
+/**
+ * A response following a list of units: `index` is the next unit to write. Woken by the object
+ * on every publish and state change; writes while the socket takes them, then waits for
+ * 'drain' and catches up from the list. No timers, no copies: the units are the stored ones.
+ */
+class Cursor implements ObjectReader {
+  private index = 0;
+  private waiting = false;
+  private done = false;
+  /** True when `units` is the object's own list (it may still grow); false for a range's views. */
+  private readonly follows: boolean;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly object: StoredObject,
+    private readonly units: readonly Uint8Array[],
+    private readonly tally: RequestTally,
+  ) {
+    this.follows = units === object.units;
+  }
+
+  start(): void {
+    this.object.addReader(this);
+    this.res.on('close', this.onClose);
+    this.pump();
+  }
+
+  wake(): void {
+    if (!this.waiting) this.pump();
+  }
+
+  private pump(): void {
+    if (this.done) return;
+    try {
+      this.writeAvailable();
+    } catch {
+      // A response broken under us must cost this reader only, never the upload or the others.
+      this.release();
+      this.res.destroy();
+    }
+  }
+
+  private writeAvailable(): void {
+    const units = this.units;
+    const res = this.res;
+    const tally = this.tally;
+    while (this.index < units.length) {
+      const unit = units[this.index++];
+      tally.bytes += unit.byteLength;
+      tally.chunks++;
+      if (!res.write(unit)) {
+        this.waiting = true;
+        res.once('drain', this.onDrain);
+        return;
+      }
+    }
+    const state = this.object.state;
+    if (!this.follows || state === 'complete') {
+      this.release();
+      res.end();
+    } else if (state === 'aborted') {
+      this.release();
+      cutResponse(res);
+    }
+  }
+
+  private readonly onDrain = (): void => {
+    this.waiting = false;
+    this.pump();
+  };
+
+  private readonly onClose = (): void => {
+    this.release();
+  };
+
+  private release(): void {
+    if (this.done) return;
+    this.done = true;
+    this.object.removeReader(this);
+    this.res.removeListener('close', this.onClose);
+  }
+}
+
+/**
+ * Ends a chunked response without its terminating zero-length chunk: the bytes already written
+ * are flushed, then the connection is closed, so the player sees a truncated body and knows the
+ * object is incomplete.
+ */
+function cutResponse(res: ServerResponse): void {
+  const socket = res.socket;
+  if (socket === null || socket.destroyed) return;
+  socket.end(); // flushes what is buffered (end() uncorks), then FIN
+  if (socket.writableFinished) socket.destroy();
+  else socket.once('finish', () => socket.destroy());
+}
+
+/**
+ * A GET or HEAD held until its key appears (LL-DASH players ask a little before a segment
+ * starts), answered 404 after `holdMs`. Released at once when the client goes away.
+ */
+class HeldRead implements KeyWaiter {
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly ctx: OriginContext,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly key: string,
+    private readonly tally: RequestTally,
+  ) {
+    ctx.store.wait(key, this);
+    this.timer = setTimeout(this.expire, ctx.holdMs);
+    res.on('close', this.leave);
+  }
+
+  arrive(object: StoredObject): void {
+    clearTimeout(this.timer);
+    this.res.removeListener('close', this.leave);
+    serve(this.ctx, this.req, this.res, object, this.tally);
+  }
+
+  private readonly expire = (): void => {
+    this.ctx.store.unwait(this.key, this);
+    this.res.removeListener('close', this.leave);
+    sendNotFound(this.res);
+  };
+
+  private readonly leave = (): void => {
+    clearTimeout(this.timer);
+    this.ctx.store.unwait(this.key, this);
+  };
+}

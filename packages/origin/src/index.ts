@@ -1,0 +1,34 @@
+/**
+ * @boxstream/origin: a live chunked-CMAF origin for `node:http`. Encoders PUT or POST segments
+ * as they are produced; players GET them while they are written and receive every CMAF chunk
+ * the moment its last byte arrives.
+ *
+ * @packageDocumentation
+ */
+export { createOrigin, type Origin, type OriginServer, type RequestHandler } from './origin.js';
+export type { OriginOptions, AccessLogEntry } from './options.js';
+export {
+  ObjectStore,
+  StoredObject,
+  type ObjectState,
+  type ObjectReader,
+  type KeyWaiter,
+  type StoreEvents,
+  type StoreStats,
+  type CreateOptions,
+} from './store.js';
+export { parseRequestPath, MAX_PATH_BYTES, type PathResult } from './paths.js';
+export {
+  contentTypeFor,
+  extensionOf,
+  manifestKind,
+  manifestContentType,
+  bodyFormatFor,
+  looksLikeIsoBmff,
+  DEFAULT_CONTENT_TYPE,
+  type ManifestKind,
+  type BodyFormat,
+} from './content-types.js';
+export { CorsPolicy, ALLOWED_METHODS, EXPOSED_HEADERS, type CorsOrigin } from './cors.js';
+export { parseRange, sliceUnits, type ByteRange } from './range.js';
+export { utcNow, httpDate } from './time.js';

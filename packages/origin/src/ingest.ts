@@ -1,0 +1,216 @@
+// PUT/POST (equal) and DELETE. Upload bodies become published units: ISO-BMFF bodies through
+// boxstream, one unit per header/chunk/box event; other bodies one unit per received piece;
+// manifests buffered and swapped in whole when their upload completes.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BoxStreamError, Parser, type ParseEvent } from 'boxstream';
+import {
+  DEFAULT_CONTENT_TYPE,
+  bodyFormatFor,
+  contentTypeFor,
+  looksLikeIsoBmff,
+  manifestContentType,
+  manifestKind,
+  type ManifestKind,
+} from './content-types.js';
+import type { OriginContext, RequestTally } from './options.js';
+import { sendEmpty, sendNotFound, sendText } from './respond.js';
+import type { StoredObject } from './store.js';
+
+/** Answers a PUT or POST to `key`. */
+export function handleWrite(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, key: string, tally: RequestTally): void {
+  if (key === '/') return sendText(res, 400, 'path names no object', undefined, true);
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    // Players would get the encoded bytes: we never replay the uploader's headers.
+    return sendText(res, 415, `Content-Encoding '${encoding}' is not supported; upload identity bytes`, undefined, true);
+  }
+  const manifest = manifestKind(key, req.headers['content-type']);
+  const limit = manifest !== undefined ? ctx.maxManifestSize : ctx.maxObjectSize;
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) {
+    return sendText(res, 413, `body of ${declared} bytes is larger than the limit of ${limit} bytes`, undefined, true);
+  }
+  new Upload(ctx, req, res, key, manifest, limit, tally);
+}
+
+/** Answers a DELETE of `key`: 200, or 404 when there is nothing under it. */
+export function handleDelete(ctx: OriginContext, res: ServerResponse, key: string): void {
+  // Readers in flight hold the object itself, so they finish with what they were following:
+  // a complete object is sent whole; one still being written keeps following its upload.
+  if (ctx.store.delete(key) === undefined) return sendNotFound(res);
+  sendEmpty(res, 200);
+}
+
+/** Pieces held until the first 8 bytes decide whether a body is ISO-BMFF. */
+const SNIFF_BYTES = 8;
+
+/** One upload in progress. */
+class Upload {
+  private received = 0;
+  private finished = false; // responded, failed, or aborted: ignore the rest
+  private ended = false;
+  /** Pieces before the object exists (sniffing) or the whole body (manifests). */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private parser: Parser | null = null;
+  private object: StoredObject | null = null;
+  private replaced = false;
+
+  constructor(
+    private readonly ctx: OriginContext,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly key: string,
+    private readonly manifest: ManifestKind | undefined,
+    private readonly limit: number,
+    private readonly tally: RequestTally,
+  ) {
+    req.on('data', this.onData);
+    req.on('end', this.onEnd);
+    req.on('close', this.onClose);
+    req.on('error', this.onError);
+  }
+
+  private readonly onData = (piece: Buffer): void => {
+    if (this.finished) return;
+    this.received += piece.byteLength;
+    this.tally.bytes = this.received;
+    if (this.received > this.limit) {
+      return this.fail(413, `body larger than the limit of ${this.limit} bytes`);
+    }
+    try {
+      if (this.object !== null) return this.feed(piece);
+      this.held.push(piece);
+      this.heldBytes += piece.byteLength;
+      if (this.manifest === undefined && this.heldBytes >= SNIFF_BYTES) this.begin();
+    } catch (err) {
+      this.failUnexpected(err);
+    }
+  };
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    if (this.finished) return;
+    try {
+      if (this.manifest !== undefined) return this.swapManifest();
+      if (this.object === null) this.begin();
+      const object = this.object as StoredObject;
+      if (this.parser !== null) {
+        let events: ParseEvent[];
+        try {
+          events = this.parser.end();
+        } catch (err) {
+          return this.failParse(err);
+        }
+        this.publishEvents(events);
+      }
+      object.complete();
+      this.finished = true;
+      sendEmpty(this.res, this.replaced ? 204 : 201);
+    } catch (err) {
+      this.failUnexpected(err);
+    }
+  };
+
+  private readonly onClose = (): void => {
+    if (this.ended || this.finished) return;
+    // The uploader went away mid-body: readers must see an incomplete object, not a short one.
+    this.finished = true;
+    this.object?.abort('upload aborted by the client');
+  };
+
+  private readonly onError = (): void => {
+    // 'close' follows and does the work; the listener keeps the error from being thrown.
+  };
+
+  /** Decides the body format from the name and the first bytes, then makes the object visible. */
+  private begin(): void {
+    const format = bodyFormatFor(this.key);
+    const first = this.held.length === 1 ? this.held[0] : Buffer.concat(this.held, Math.min(this.heldBytes, SNIFF_BYTES));
+    const iso = format === 'iso-bmff' || (format === 'sniff' && looksLikeIsoBmff(first.subarray(0, SNIFF_BYTES)));
+    if (iso) this.parser = new Parser();
+    const contentType = contentTypeFor(this.key) ?? (iso ? 'video/mp4' : DEFAULT_CONTENT_TYPE);
+    const store = this.ctx.store;
+    const object = store.create(this.key, { contentType });
+    this.object = object;
+    this.replaced = store.insert(object) !== undefined;
+    const held = this.held;
+    this.held = [];
+    for (const piece of held) {
+      if (this.finished) return;
+      this.feed(piece);
+    }
+  }
+
+  /** One received piece into the object: through the parser, or as it is. */
+  private feed(piece: Buffer): void {
+    const parser = this.parser;
+    if (parser === null) {
+      (this.object as StoredObject).publish(piece);
+      this.tally.chunks++;
+      return;
+    }
+    let events: ParseEvent[];
+    try {
+      events = parser.push(piece);
+    } catch (err) {
+      return this.failParse(err);
+    }
+    this.publishEvents(events);
+  }
+
+  private publishEvents(events: readonly ParseEvent[]): void {
+    const object = this.object as StoredObject;
+    for (const event of events) {
+      const parts = event.parts;
+      if (parts.length === 0) continue;
+      // One unit per event; several views are joined once here, never per reader.
+      object.publish(parts.length === 1 ? parts[0] : Buffer.concat(parts), event);
+      this.tally.chunks++;
+    }
+  }
+
+  private swapManifest(): void {
+    const body = this.held.length === 1 ? this.held[0] : Buffer.concat(this.held, this.heldBytes);
+    this.held = [];
+    const store = this.ctx.store;
+    const kind = this.manifest as ManifestKind;
+    const object = store.create(this.key, { contentType: contentTypeFor(this.key) ?? manifestContentType(kind), manifest: true });
+    object.publish(body);
+    object.complete();
+    this.tally.chunks = 1;
+    // Readers of the previous version were served it whole; from here GETs get this one.
+    this.replaced = store.insert(object) !== undefined;
+    this.finished = true;
+    sendEmpty(this.res, this.replaced ? 204 : 201);
+  }
+
+  /** A parser error: keep the units that were valid, mark the object aborted, refuse the body. */
+  private failParse(err: unknown): void {
+    if (!(err instanceof BoxStreamError)) return this.failUnexpected(err);
+    this.publishEvents(err.events as ParseEvent[]);
+    let status = 400;
+    let text = `malformed ISO-BMFF (${err.code}): ${err.message}`;
+    if (err.code === 'JUNK' && err.offset === 0) {
+      status = 415;
+      text = `body is not ISO-BMFF: ${err.message}`;
+    } else if (err.code === 'TOO_LARGE') {
+      status = 413;
+    }
+    this.fail(status, text);
+  }
+
+  private failUnexpected(err: unknown): void {
+    this.fail(500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  /** Refuses the rest of the body: answers now and closes the connection after the answer. */
+  private fail(status: number, text: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.held = [];
+    this.object?.abort(text);
+    this.req.removeListener('data', this.onData);
+    sendText(this.res, status, text, undefined, true);
+  }
+}

@@ -1,0 +1,77 @@
+// The CLI as a real process: first line "listening on http://HOST:PORT", one access log line
+// per request, clean exit on SIGTERM and SIGINT.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { fixture, http, put, waitUntil } from './helpers.js';
+
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+
+function run(args: string[]): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: pkg, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b));
+  child.stderr!.on('data', (b: Buffer) => (err += b));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, out: () => out, err: () => err, exited };
+}
+
+async function started(p: ReturnType<typeof run>): Promise<number> {
+  await waitUntil(() => p.out().includes('\n'), 10_000, 'first line');
+  const first = p.out().split('\n')[0];
+  const m = /^listening on http:\/\/127\.0\.0\.1:(\d+)$/.exec(first);
+  assert.ok(m, `first line: ${first}`);
+  return Number(m![1]);
+}
+
+test('--port 0 prints the chosen port first, logs each request, stops on SIGTERM', async () => {
+  const p = run(['--port', '0', '--hold-ms', '50']);
+  try {
+    const port = await started(p);
+    assert.ok(port > 0);
+    assert.is((await put(port, '/live/a.m4s', fixture('lldash-segment.m4s'))).status, 201);
+    assert.is((await http(port, 'GET', '/live/a.m4s')).status, 200);
+    assert.is((await http(port, 'GET', '/live/none.m4s')).status, 404);
+    await waitUntil(() => p.out().split('\n').length >= 5, 3000, 'log lines');
+    const lines = p.out().trim().split('\n').slice(1);
+    assert.match(lines[0], /PUT \/live\/a\.m4s 201 bytes=22169 chunks=5 ms=/);
+    assert.match(lines[1], /GET \/live\/a\.m4s 200 bytes=22169 chunks=5 ms=/);
+    assert.match(lines[2], /GET \/live\/none\.m4s 404 /);
+    const t0 = Date.now();
+    p.child.kill('SIGTERM');
+    assert.is(await p.exited, 0);
+    assert.ok(Date.now() - t0 < 3000, 'stops promptly');
+  } finally {
+    p.child.kill('SIGKILL');
+  }
+});
+
+test('SIGINT with a live reader connected still exits cleanly', async () => {
+  const p = run(['--port', '0', '--quiet', '--hold-ms', '10000', '--cors-origin', 'https://player.example']);
+  try {
+    const port = await started(p);
+    const held = http(port, 'GET', '/live/waiting.m4s').catch(() => undefined);
+    const r = await http(port, 'GET', '/time');
+    assert.is(r.headers['access-control-allow-origin'], 'https://player.example');
+    p.child.kill('SIGINT');
+    assert.is(await p.exited, 0);
+    await held;
+    assert.is(p.out().trim().split('\n').length, 1, '--quiet: no access log');
+  } finally {
+    p.child.kill('SIGKILL');
+  }
+});
+
+test('--help prints usage; a bad flag exits 2', async () => {
+  const help = run(['--help']);
+  assert.is(await help.exited, 0);
+  assert.match(help.out(), /Usage: boxstream-origin/);
+  assert.match(help.out(), /--hold-ms/);
+  const bad = run(['--port', 'eighty']);
+  assert.is(await bad.exited, 2);
+  assert.match(bad.err(), /--port must be/);
+});
+
+test.run();

@@ -1,0 +1,72 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ObjectStore, type StoredObject } from '../src/store.js';
+
+test("publish appends, wakes readers, emits 'publish' with key, object and unit", () => {
+  const store = new ObjectStore();
+  const seen: unknown[] = [];
+  store.on('publish', (key, object, unit) => seen.push([key, object.version, unit]));
+  const o = store.create('/a.m4s', { contentType: 'video/iso.segment' });
+  store.insert(o);
+  let woken = 0;
+  const reader = { wake: () => void woken++ };
+  o.addReader(reader);
+  assert.is(store.stats().readers, 1);
+  const u1 = new Uint8Array([1, 2, 3]);
+  o.publish(u1);
+  o.publish(new Uint8Array(0)); // empty units are dropped
+  assert.is(o.units[0], u1, 'the same array, not a copy');
+  assert.is(o.length, 3);
+  assert.is(woken, 1);
+  assert.equal(seen, [['/a.m4s', o.version, u1]]);
+  o.complete();
+  assert.is(o.state, 'complete');
+  assert.match(String(o.etag), /^".+"$/);
+  assert.is(woken, 2);
+  assert.throws(() => o.publish(u1));
+  o.removeReader(reader);
+  o.removeReader(reader);
+  assert.is(store.stats().readers, 0);
+});
+
+test('insert replaces and hands the new version to waiters; waiters can leave', () => {
+  const store = new ObjectStore();
+  const first = store.create('/k', { contentType: 'x' });
+  assert.is(store.insert(first), undefined);
+  const arrived: StoredObject[] = [];
+  const w1 = { arrive: (o: StoredObject) => void arrived.push(o) };
+  const w2 = { arrive: (o: StoredObject) => void arrived.push(o) };
+  store.wait('/later', w1);
+  store.wait('/later', w2);
+  store.wait('/later', w2);
+  assert.is(store.stats().waiters, 2);
+  store.unwait('/later', w2);
+  store.unwait('/later', w2);
+  assert.is(store.stats().waiters, 1);
+  const later = store.create('/later', { contentType: 'x' });
+  store.insert(later);
+  assert.equal(arrived, [later]);
+  assert.is(store.stats().waiters, 0);
+  const second = store.create('/k', { contentType: 'x' });
+  assert.is(store.insert(second), first);
+  assert.is(store.get('/k'), second);
+  assert.ok(second.version > first.version);
+});
+
+test('abort and delete', () => {
+  const store = new ObjectStore();
+  const events: string[] = [];
+  store.on('abort', (key, _o, reason) => events.push(`abort ${key} ${reason}`));
+  store.on('delete', (key) => events.push(`delete ${key}`));
+  const o = store.create('/k', { contentType: 'x' });
+  store.insert(o);
+  o.abort('gone');
+  o.complete(); // no effect after abort
+  assert.is(o.state, 'aborted');
+  assert.is(store.delete('/k'), o);
+  assert.is(store.delete('/k'), undefined);
+  assert.equal(events, ['abort /k gone', 'delete /k']);
+  assert.equal(store.stats(), { objects: 0, readers: 0, waiters: 0, bytes: 0 });
+});
+
+test.run();
