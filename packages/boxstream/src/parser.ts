@@ -178,8 +178,11 @@ export class Parser {
   private readHeader(): BoxHeader | null {
     const at = this.pos;
     if (this.pieces.end - at < 8) return null;
-    const direct = this.pieces.direct(at, MAX_HEADER_SIZE);
-    if (direct) return readBoxHeader(direct.piece, direct.index, direct.piece.byteLength, at - direct.index);
+    const piece = this.pieces.direct(at, MAX_HEADER_SIZE);
+    if (piece) {
+      const index = this.pieces.directIndex;
+      return readBoxHeader(piece, index, piece.byteLength, at - index);
+    }
     const n = this.pieces.copy(this.scratch, at, MAX_HEADER_SIZE);
     return readBoxHeader(this.scratch, 0, n, at);
   }

@@ -77,16 +77,22 @@ export class PieceQueue {
   }
 
   /**
-   * The piece holding absolute `at` and the index of `at` in it, when the piece also holds
-   * `len` more bytes: lets headers be read in place, without a copy, in the common case.
+   * When the piece holding absolute `at` also holds the `len` bytes after it, returns that piece
+   * (and leaves the index of `at` in it in `directIndex`), so that a header can be read in place,
+   * without a copy or an allocation, in the common case. Otherwise returns null.
    */
-  direct(at: number, len: number): { piece: Uint8Array; index: number } | null {
+  direct(at: number, len: number): Uint8Array | null {
     if (at >= this.end) return null;
     const i = this.locate(at);
     const index = at - this.starts[i];
     const piece = this.pieces[i];
-    return index + len <= piece.byteLength ? { piece, index } : null;
+    if (index + len > piece.byteLength) return null;
+    this.directIndex = index;
+    return piece;
   }
+
+  /** Set by `direct()`: the index in the returned piece of the offset asked for. */
+  directIndex = 0;
 
   /** Forgets every piece that ends at or before absolute offset `upTo`. */
   release(upTo: number): void {
