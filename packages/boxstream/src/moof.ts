@@ -1,7 +1,7 @@
 import { u32, u64 } from './bytes.js';
-import { readChildren, type ChildBox } from './boxes.js';
+import { BoxCursor, readChildren, type ChildBox } from './boxes.js';
 import { BoxStreamError } from './errors.js';
-import { requirePayload, type InitInfo, type TrackInfo } from './moov.js';
+import type { InitInfo, TrackInfo } from './moov.js';
 
 /** The facts of one `traf` (one track's part of a chunk). */
 export interface TrackFragmentInfo {
@@ -50,42 +50,75 @@ const TRUN_SIZE = 0x200;
 const TRUN_FLAGS = 0x400;
 const TRUN_CTO = 0x800;
 
-function flagsOf(b: Uint8Array, box: ChildBox): number {
-  return (b[box.start + 1] << 16) | (b[box.start + 2] << 8) | b[box.start + 3];
+// Box types as 32-bit integers: compared without building strings.
+const MFHD = 0x6d666864;
+const TRAF = 0x74726166;
+const TFHD = 0x74666864;
+const TFDT = 0x74666474;
+const TRUN = 0x7472756e;
+const TWO_32 = 2 ** 32;
+
+function flagsAt(b: Uint8Array, payload: number): number {
+  return (b[payload + 1] << 16) | (b[payload + 2] << 8) | b[payload + 3];
 }
 
-function readTraf(b: Uint8Array, traf: ChildBox, base: number, tracks: readonly TrackInfo[] | undefined): TrackFragmentInfo {
-  const children = readChildren(b, traf.start, traf.end, base);
-  const tfhd = children.find((c) => c.type === 'tfhd');
-  if (!tfhd) throw new BoxStreamError('BAD_BOX', "'traf' without tfhd", traf.offset, traf.type, traf.size);
-  requirePayload(tfhd, 8);
-  const tfhdFlags = flagsOf(b, tfhd);
-  const trackId = u32(b, tfhd.start + 4);
-  let at = tfhd.start + 8;
-  if (tfhdFlags & TFHD_BASE_DATA_OFFSET) at += 8;
-  if (tfhdFlags & TFHD_SAMPLE_DESCRIPTION_INDEX) at += 4;
-  let defaultDuration: number | undefined;
-  let defaultFlags: number | undefined;
-  const need = (n: number) => requirePayload(tfhd, at - tfhd.start + n);
-  if (tfhdFlags & TFHD_DEFAULT_DURATION) {
-    need(4);
-    defaultDuration = u32(b, at);
-    at += 4;
-  }
-  if (tfhdFlags & TFHD_DEFAULT_SIZE) at += 4;
-  if (tfhdFlags & TFHD_DEFAULT_FLAGS) {
-    need(4);
-    defaultFlags = u32(b, at);
-    at += 4;
-  }
-  need(0);
+/** An exact 64-bit value as a bigint, without BigInt arithmetic when it fits in 53 bits. */
+function u64Exact(b: Uint8Array, i: number): bigint {
+  const hi = u32(b, i);
+  return hi < 0x200000 ? BigInt(hi * TWO_32 + u32(b, i + 4)) : u64(b, i);
+}
 
-  const track = tracks?.find((t) => t.trackId === trackId);
-  if (defaultDuration === undefined) defaultDuration = track?.trex?.sampleDuration;
-  const fallbackFlags = defaultFlags ?? track?.trex?.sampleFlags;
+function trackById(tracks: readonly TrackInfo[] | undefined, trackId: number): TrackInfo | undefined {
+  if (tracks === undefined) return undefined;
+  for (let i = 0; i < tracks.length; i++) if (tracks[i].trackId === trackId) return tracks[i];
+  return undefined;
+}
 
+/** What a tfhd says: the track and the defaults its truns fall back on. */
+interface TfhdDefaults {
+  trackId: number;
+  duration: number | undefined;
+  flags: number | undefined;
+}
+
+function readTfhd(c: BoxCursor): TfhdDefaults {
+  const b = c.bytes;
+  c.require(8);
+  const flags = flagsAt(b, c.start);
+  let at = c.start + 8;
+  if (flags & TFHD_BASE_DATA_OFFSET) at += 8;
+  if (flags & TFHD_SAMPLE_DESCRIPTION_INDEX) at += 4;
+  const durationAt = flags & TFHD_DEFAULT_DURATION ? at : -1;
+  if (durationAt >= 0) at += 4;
+  if (flags & TFHD_DEFAULT_SIZE) at += 4;
+  const flagsFieldAt = flags & TFHD_DEFAULT_FLAGS ? at : -1;
+  if (flagsFieldAt >= 0) at += 4;
+  c.require(at - c.start);
+  return {
+    trackId: u32(b, c.start + 4),
+    duration: durationAt >= 0 ? u32(b, durationAt) : undefined,
+    flags: flagsFieldAt >= 0 ? u32(b, flagsFieldAt) : undefined,
+  };
+}
+
+function readTraf(traf: BoxCursor, tracks: readonly TrackInfo[] | undefined): TrackFragmentInfo {
+  const b = traf.bytes;
+  // The tfhd comes first in practice (and per spec); look it up before reading the truns.
+  const c = new BoxCursor(b, traf.start, traf.end, traf.base);
+  let tfhd: TfhdDefaults | undefined;
+  while (c.next()) {
+    if (c.code === TFHD) {
+      tfhd = readTfhd(c);
+      break;
+    }
+  }
+  if (tfhd === undefined) throw new BoxStreamError('BAD_BOX', "'traf' without tfhd", traf.offset, traf.type, traf.size);
+
+  const track = trackById(tracks, tfhd.trackId);
+  const defaultDuration = tfhd.duration ?? track?.trex?.sampleDuration;
+  const fallbackFlags = tfhd.flags ?? track?.trex?.sampleFlags;
   const info: TrackFragmentInfo = {
-    trackId,
+    trackId: tfhd.trackId,
     baseMediaDecodeTime: undefined,
     sampleCount: 0,
     duration: 0,
@@ -93,27 +126,28 @@ function readTraf(b: Uint8Array, traf: ChildBox, base: number, tracks: readonly 
     keyframe: undefined,
   };
   let firstSampleSeen = false;
-  for (const box of children) {
-    if (box.type === 'tfdt') {
+  const box = new BoxCursor(b, traf.start, traf.end, traf.base);
+  while (box.next()) {
+    if (box.code === TFDT) {
       const v1 = b[box.start] === 1;
-      requirePayload(box, v1 ? 12 : 8);
-      info.baseMediaDecodeTime = v1 ? u64(b, box.start + 4) : BigInt(u32(b, box.start + 4));
-    } else if (box.type === 'trun') {
-      requirePayload(box, 8);
-      const flags = flagsOf(b, box);
+      box.require(v1 ? 12 : 8);
+      info.baseMediaDecodeTime = v1 ? u64Exact(b, box.start + 4) : BigInt(u32(b, box.start + 4));
+    } else if (box.code === TRUN) {
+      box.require(8);
+      const flags = flagsAt(b, box.start);
       const count = u32(b, box.start + 4);
       let p = box.start + 8;
       if (flags & TRUN_DATA_OFFSET) p += 4;
       let firstSampleFlags: number | undefined;
       if (flags & TRUN_FIRST_SAMPLE_FLAGS) {
-        requirePayload(box, p - box.start + 4);
+        box.require(p - box.start + 4);
         firstSampleFlags = u32(b, p);
         p += 4;
       }
       const perSample =
         (flags & TRUN_DURATION ? 4 : 0) + (flags & TRUN_SIZE ? 4 : 0) + (flags & TRUN_FLAGS ? 4 : 0) + (flags & TRUN_CTO ? 4 : 0);
       // Checked before the loop: a huge sample_count in a small box must not make us spin.
-      requirePayload(box, p - box.start + count * perSample);
+      box.require(p - box.start + count * perSample);
       info.sampleCount += count;
       if (flags & TRUN_DURATION) {
         // The duration is the first per-sample field.
@@ -143,12 +177,13 @@ function readTraf(b: Uint8Array, traf: ChildBox, base: number, tracks: readonly 
 /** Reads a `moof` box whose payload is `b[moof.start, moof.end)`. */
 export function readMoof(b: Uint8Array, moof: ChildBox, base = 0, init?: InitInfo): MoofInfo {
   const info: MoofInfo = { sequenceNumber: undefined, tracks: [] };
-  for (const box of readChildren(b, moof.start, moof.end, base)) {
-    if (box.type === 'mfhd') {
-      requirePayload(box, 8);
-      info.sequenceNumber = u32(b, box.start + 4);
-    } else if (box.type === 'traf') {
-      info.tracks.push(readTraf(b, box, base, init?.tracks));
+  const c = new BoxCursor(b, moof.start, moof.end, base);
+  while (c.next()) {
+    if (c.code === MFHD) {
+      c.require(8);
+      info.sequenceNumber = u32(b, c.start + 4);
+    } else if (c.code === TRAF) {
+      info.tracks.push(readTraf(c, init?.tracks));
     }
   }
   return info;
