@@ -1,8 +1,9 @@
 // boxstream-origin: run the origin from a shell. The first line printed is
 // "listening on http://HOST:PORT" so scripts can wait for it; then one access log line per request.
 import { parseArgs } from 'node:util';
+import { formatAccessLog, type LogFormat } from './access-log.js';
 import { createOrigin } from './origin.js';
-import type { AccessLogEntry } from './options.js';
+import type { TtlRule } from './retention.js';
 
 const USAGE = `Usage: boxstream-origin [options]
 
@@ -16,6 +17,23 @@ Options:
   --time-path <path>      UTC time endpoint for utc_timing_url, 'none' to disable (default /time)
   --manifest-cache <cc>   Cache-Control of manifests (default "max-age=1")
   --max-object-mib <n>    largest upload in MiB (default 512)
+  --ttl <s>               seconds an object stays after its upload completed, 0 = until DELETE (default 300)
+  --ttl-prefix <p>=<s>    TTL for keys under prefix p, e.g. /vod/=0; repeatable, longest prefix wins
+  --init-ttl <s>          TTL of init segments (objects starting with ftyp), 0 = keep (default 0)
+  --max-memory-mib <n>    memory cap; least recently used complete objects are evicted (default 1024)
+  --max-uploads <n>       concurrent uploads, more get 503 (default 64)
+  --max-readers <n>       concurrent readers and held requests, more get 503 (default 10000)
+  --dir <path>            also write completed objects here and serve them again after a restart
+  --ingest-secret <s>     require it for PUT/POST/DELETE as Bearer token or Basic password
+                          (or set BOXSTREAM_INGEST_SECRET, which ps cannot show)
+  --ingest-port <n>       separate listener for PUT/POST/DELETE; the main port then refuses them
+  --ingest-host <addr>    address of the ingest listener (default 127.0.0.1)
+  --ingest-idle-ms <ms>   abort an upload whose body sends nothing this long, 0 = never (default 10000)
+  --headers-timeout-ms <ms>  time allowed for a request's headers (default 10000)
+  --max-header-bytes <n>  largest request head (default 16384)
+  --log-format <f>        access log as 'text' (default) or 'json'
+  --grace-ms <ms>         on SIGINT/SIGTERM, how long uploads in flight may finish (default 10000)
+  --no-player             do not serve the /player page
   --quiet                 no access log
   --help                  show this help
 `;
@@ -32,11 +50,11 @@ function integer(name: string, value: string | undefined, fallback: number): num
   return n;
 }
 
-/** Keeps a log line one line of printable tokens whatever the path holds. */
-const printable = (s: string): string => s.replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c));
-
-function formatLog(e: AccessLogEntry): string {
-  return `${new Date().toISOString()} ${e.method} ${printable(e.path)} ${e.status} bytes=${e.bytes} chunks=${e.chunks} ms=${e.durationMs.toFixed(1)}${e.aborted ? ' aborted' : ''}\n`;
+function ttlRule(spec: string): TtlRule {
+  const eq = spec.lastIndexOf('=');
+  const prefix = spec.slice(0, eq);
+  if (eq <= 0 || !prefix.startsWith('/')) fail(`--ttl-prefix must look like /prefix/=SECONDS, got '${spec}'`);
+  return { prefix, ttlMs: integer('ttl-prefix', spec.slice(eq + 1), 0) * 1000 };
 }
 
 async function main(): Promise<void> {
@@ -51,6 +69,22 @@ async function main(): Promise<void> {
         'time-path': { type: 'string' },
         'manifest-cache': { type: 'string' },
         'max-object-mib': { type: 'string' },
+        ttl: { type: 'string' },
+        'ttl-prefix': { type: 'string', multiple: true },
+        'init-ttl': { type: 'string' },
+        'max-memory-mib': { type: 'string' },
+        'max-uploads': { type: 'string' },
+        'max-readers': { type: 'string' },
+        dir: { type: 'string' },
+        'ingest-secret': { type: 'string' },
+        'ingest-port': { type: 'string' },
+        'ingest-host': { type: 'string' },
+        'ingest-idle-ms': { type: 'string' },
+        'headers-timeout-ms': { type: 'string' },
+        'max-header-bytes': { type: 'string' },
+        'log-format': { type: 'string' },
+        'grace-ms': { type: 'string' },
+        'no-player': { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -68,28 +102,51 @@ async function main(): Promise<void> {
   if (port > 65535) fail(`--port must be at most 65535, got ${port}`);
   const cors = values['cors-origin'];
   const timePath = values['time-path'];
+  const logFormat = (values['log-format'] ?? 'text') as LogFormat;
+  if (logFormat !== 'text' && logFormat !== 'json') fail(`--log-format must be 'text' or 'json', got '${logFormat}'`);
+  const ingestPort = values['ingest-port'] === undefined ? undefined : integer('ingest-port', values['ingest-port'], 0);
+  if (ingestPort !== undefined && ingestPort > 65535) fail(`--ingest-port must be at most 65535, got ${ingestPort}`);
+  const secret = values['ingest-secret'] ?? process.env.BOXSTREAM_INGEST_SECRET;
+  if (secret === '') fail('the ingest secret must not be empty');
+  const grace = integer('grace-ms', values['grace-ms'], 10_000);
+  const optionalInt = (name: string, scale = 1): number | undefined =>
+    values[name as 'ttl'] === undefined ? undefined : integer(name, values[name as 'ttl'], 0) * scale;
   const origin = createOrigin({
     holdMs: integer('hold-ms', values['hold-ms'], 3000),
     corsOrigin: cors === undefined ? '*' : cors.length === 1 && cors[0] === 'none' ? false : cors.length === 1 ? cors[0] : cors,
     timePath: timePath === 'none' ? false : timePath,
     manifestCacheControl: values['manifest-cache'],
     maxObjectSize: values['max-object-mib'] === undefined ? undefined : integer('max-object-mib', values['max-object-mib'], 512) * 1024 * 1024,
-    log: values.quiet ? undefined : (entry) => process.stdout.write(formatLog(entry)),
+    player: values['no-player'] !== true,
+    ttlMs: optionalInt('ttl', 1000),
+    ttlRules: (values['ttl-prefix'] ?? []).map(ttlRule),
+    initTtlMs: optionalInt('init-ttl', 1000),
+    maxMemoryBytes: optionalInt('max-memory-mib', 1024 * 1024),
+    maxUploads: optionalInt('max-uploads'),
+    maxReaders: optionalInt('max-readers'),
+    dir: values.dir,
+    ingestSecret: secret,
+    ingestIdleMs: optionalInt('ingest-idle-ms'),
+    headersTimeoutMs: optionalInt('headers-timeout-ms'),
+    maxHeaderBytes: optionalInt('max-header-bytes'),
+    log: values.quiet ? undefined : (entry) => process.stdout.write(formatAccessLog(entry, logFormat)),
   });
   let running;
   try {
-    running = await origin.listen(port, values.host ?? '127.0.0.1');
+    running = await origin.listen(port, values.host ?? '127.0.0.1', { ingestPort, ingestHost: values['ingest-host'] });
   } catch (err) {
     process.stderr.write(`boxstream-origin: cannot listen: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
   process.stdout.write(`listening on ${running.url}\n`);
+  if (running.ingest !== undefined) process.stdout.write(`ingest on ${running.ingest.url}\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(130); // a second signal: do not wait any longer
     stopping = true;
     process.stderr.write(`boxstream-origin: ${signal}, closing\n`);
-    running.close(1000).then(() => process.exit(0));
+    // Uploads in flight finish (bounded by --grace-ms), queued disk writes land, then exit 0.
+    running.close(grace).then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -2,6 +2,8 @@
 // object still being written is served chunked from byte 0 and then follows the upload: each
 // published unit is written once, in the tick it was published, to every reader that is caught up.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { admitRead } from './limits.js';
+import type { OriginMetrics } from './metrics.js';
 import type { OriginContext, RequestTally } from './options.js';
 import { parseRange, sliceUnits } from './range.js';
 import { sendNotFound, sendText } from './respond.js';
@@ -10,6 +12,7 @@ import { parseHttpDate } from './time.js';
 
 /** Answers a GET or HEAD for `key`; a missing key is held for `ctx.holdMs`. */
 export function handleRead(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, key: string, tally: RequestTally): void {
+  if (!admitRead(ctx, res)) return;
   const object = ctx.store.get(key);
   // An aborted upload is not an object a player can use: treat it as not there (yet).
   if (object !== undefined && object.state !== 'aborted') return serve(ctx, req, res, object, tally);
@@ -32,7 +35,7 @@ function serve(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, ob
     }
     // Send the headers now: the player learns its segment exists on the upload's first byte.
     res.flushHeaders();
-    new Cursor(res, object, object.units, tally).start();
+    new Cursor(res, object, object.units, tally, ctx.metrics).start();
     return;
   }
   serveComplete(ctx, req, res, object, head, tally);
@@ -40,6 +43,7 @@ function serve(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, ob
 
 function serveComplete(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, object: StoredObject, head: boolean, tally: RequestTally): void {
   const etag = object.etag as string;
+  ctx.retention.touch(object);
   const validators = {
     ETag: etag,
     'Last-Modified': object.lastModified,
@@ -75,7 +79,7 @@ function serveComplete(ctx: OriginContext, req: IncomingMessage, res: ServerResp
     res.end();
     return;
   }
-  new Cursor(res, object, units, tally).start();
+  new Cursor(res, object, units, tally, ctx.metrics).start();
 }
 
 /** If-None-Match (weak comparison, RFC 9110 13.1.2), else If-Modified-Since. */
@@ -117,17 +121,21 @@ class Cursor implements ObjectReader {
   private done = false;
   /** True when `units` is the object's own list (it may still grow); false for a range's views. */
   private readonly follows: boolean;
+  /** Units from this index on were published while this reader was following (fan-out, not catch-up). */
+  private liveFrom = 0;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly object: StoredObject,
     private readonly units: readonly Uint8Array[],
     private readonly tally: RequestTally,
+    private readonly metrics: OriginMetrics,
   ) {
     this.follows = units === object.units;
   }
 
   start(): void {
+    this.liveFrom = this.follows ? this.units.length : Infinity;
     this.object.addReader(this);
     this.res.on('close', this.onClose);
     this.pump();
@@ -155,6 +163,7 @@ class Cursor implements ObjectReader {
     while (this.index < units.length) {
       const unit = units[this.index++];
       tally.bytes += unit.byteLength;
+      this.metrics.sentBytes += unit.byteLength;
       tally.chunks++;
       if (!res.write(unit)) {
         this.waiting = true;
@@ -174,7 +183,15 @@ class Cursor implements ObjectReader {
 
   private readonly onDrain = (): void => {
     this.waiting = false;
+    const from = Math.max(this.index, this.liveFrom);
     this.pump();
+    // Units published while this reader waited for 'drain' reached it only now: that is their
+    // fan-out delay (one clock read per drain, no timer).
+    if (from < this.index) {
+      const now = performance.now();
+      const at = this.object.publishedAt;
+      for (let i = from; i < this.index; i++) this.metrics.fanout.observe((now - at[i]) / 1000);
+    }
   };
 
   private readonly onClose = (): void => {
@@ -216,12 +233,14 @@ class HeldRead implements KeyWaiter {
     private readonly key: string,
     private readonly tally: RequestTally,
   ) {
+    ctx.metrics.holds++;
     ctx.store.wait(key, this);
     this.timer = setTimeout(this.expire, ctx.holdMs);
     res.on('close', this.leave);
   }
 
   arrive(object: StoredObject): void {
+    this.ctx.metrics.earlyJoins++;
     clearTimeout(this.timer);
     this.res.removeListener('close', this.leave);
     serve(this.ctx, this.req, this.res, object, this.tally);

@@ -32,3 +32,12 @@ export {
 export { CorsPolicy, ALLOWED_METHODS, EXPOSED_HEADERS, type CorsOrigin } from './cors.js';
 export { parseRange, sliceUnits, type ByteRange } from './range.js';
 export { utcNow, httpDate } from './time.js';
+export type { ListenerRole, RequestTally } from './options.js';
+export type { ListenOptions, BoundListener } from './server.js';
+export { Retention, type TtlRule, type RetentionOptions } from './retention.js';
+export { DiskMirror, keyToFile, TMP_DIR, type DiskMirrorOptions } from './persistence.js';
+export { IngestAuth, isLoopback, insecureIngestWarning, WWW_AUTHENTICATE, type AuthResult } from './auth.js';
+export { OriginMetrics, Histogram, renderMetrics, FANOUT_BUCKETS, type LimitName, type MetricsSources } from './metrics.js';
+export { formatAccessLog, type LogFormat } from './access-log.js';
+export { RETRY_AFTER_SECONDS } from './limits.js';
+export type { RemoveReason } from './store.js';

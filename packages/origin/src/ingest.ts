@@ -12,6 +12,7 @@ import {
   manifestKind,
   type ManifestKind,
 } from './content-types.js';
+import { admitUpload } from './limits.js';
 import type { OriginContext, RequestTally } from './options.js';
 import { sendEmpty, sendNotFound, sendText } from './respond.js';
 import type { StoredObject } from './store.js';
@@ -30,6 +31,13 @@ export function handleWrite(ctx: OriginContext, req: IncomingMessage, res: Serve
   if (declared !== undefined && Number(declared) > limit) {
     return sendText(res, 413, `body of ${declared} bytes is larger than the limit of ${limit} bytes`, undefined, true);
   }
+  if (!admitUpload(ctx, res)) return;
+  const metrics = ctx.metrics;
+  metrics.uploadStarted();
+  // In flight until its response closes, whichever way the upload ends.
+  res.once('close', () => metrics.uploadEnded());
+  // While draining, finish this upload but let the encoder reconnect elsewhere afterwards.
+  if (ctx.lifecycle.draining) res.shouldKeepAlive = false;
   new Upload(ctx, req, res, key, manifest, limit, tally);
 }
 
@@ -69,12 +77,16 @@ class Upload {
     req.on('end', this.onEnd);
     req.on('close', this.onClose);
     req.on('error', this.onError);
+    // The socket's own inactivity timer (no per-upload timer of ours): an upload that sends
+    // nothing for ingestIdleMs is treated as aborted, so a stalled encoder cannot pin readers.
+    if (ctx.ingestIdleMs > 0) req.setTimeout(ctx.ingestIdleMs, this.onIdle);
   }
 
   private readonly onData = (piece: Buffer): void => {
     if (this.finished) return;
     this.received += piece.byteLength;
     this.tally.bytes = this.received;
+    this.ctx.metrics.receivedBytes += piece.byteLength;
     if (this.received > this.limit) {
       return this.fail(413, `body larger than the limit of ${this.limit} bytes`);
     }
@@ -90,6 +102,7 @@ class Upload {
 
   private readonly onEnd = (): void => {
     this.ended = true;
+    if (this.ctx.ingestIdleMs > 0) this.req.setTimeout(0);
     if (this.finished) return;
     try {
       if (this.manifest !== undefined) return this.swapManifest();
@@ -106,7 +119,7 @@ class Upload {
       }
       object.complete();
       this.finished = true;
-      sendEmpty(this.res, this.replaced ? 204 : 201);
+      this.respond();
     } catch (err) {
       this.failUnexpected(err);
     }
@@ -117,6 +130,18 @@ class Upload {
     // The uploader went away mid-body: readers must see an incomplete object, not a short one.
     this.finished = true;
     this.object?.abort('upload aborted by the client');
+  };
+
+  private readonly onIdle = (): void => {
+    if (this.ended) return;
+    const text = `upload stalled: no body bytes for ${this.ctx.ingestIdleMs} ms`;
+    if (!this.finished) this.ctx.metrics.uploadsStalled++;
+    this.fail(408, text);
+    // The rest of the body is not coming: drop the connection once the answer is out.
+    const socket = this.req.socket;
+    if (this.res.writableFinished) socket.destroy();
+    else this.res.once('finish', () => socket.destroy());
+    setTimeout(() => socket.destroy(), 1000).unref();
   };
 
   private readonly onError = (): void => {
@@ -182,6 +207,12 @@ class Upload {
     // Readers of the previous version were served it whole; from here GETs get this one.
     this.replaced = store.insert(object) !== undefined;
     this.finished = true;
+    this.respond();
+  }
+
+  /** 201 or 204; once shutdown began, with `Connection: close` so the encoder reconnects elsewhere. */
+  private respond(): void {
+    if (this.ctx.lifecycle.draining) this.res.shouldKeepAlive = false;
     sendEmpty(this.res, this.replaced ? 204 : 201);
   }
 

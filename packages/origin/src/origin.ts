@@ -1,33 +1,24 @@
 // createOrigin(): the request handler that wires paths, CORS, the time endpoint, ingest and
 // egress together, and a listen() helper with server settings suited to long live uploads.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { admitIngest } from './auth.js';
 import { ALLOWED_METHODS } from './cors.js';
 import { handleRead } from './egress.js';
 import { handleDelete, handleWrite } from './ingest.js';
-import { resolveOptions, type OriginContext, type OriginOptions, type RequestTally } from './options.js';
+import { answerHealth, answerMetrics } from './health.js';
+import type { OriginMetrics } from './metrics.js';
+import { resolveOptions, type ListenerRole, type OriginContext, type OriginOptions, type RequestTally } from './options.js';
 import { parseRequestPath } from './paths.js';
+import { createPlayerRoute } from './player/route.js';
 import { sendEmpty, sendText } from './respond.js';
+import { listenOrigin, type ListenOptions, type OriginServer } from './server.js';
 import type { ObjectStore } from './store.js';
 import { utcNow } from './time.js';
 
 /** A `node:http` request listener. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** A running origin server (see `Origin.listen`). */
-export interface OriginServer {
-  server: Server;
-  host: string;
-  /** The bound port (the chosen one when listening on port 0). */
-  port: number;
-  /** `http://host:port` */
-  url: string;
-  /**
-   * Stops accepting connections, lets requests in flight finish for up to `graceMs`
-   * (default 1000), then closes every remaining connection (live readers and uploads included).
-   */
-  close(graceMs?: number): Promise<void>;
-}
+export type { OriginServer, ListenOptions } from './server.js';
 
 /** What `createOrigin()` returns. */
 export interface Origin {
@@ -35,8 +26,15 @@ export interface Origin {
   handler: RequestHandler;
   /** The objects and the per-unit `'publish'` events. */
   store: ObjectStore;
-  /** Starts a `node:http` server running `handler`. Defaults: port 8080, host 127.0.0.1. */
-  listen(port?: number, host?: string): Promise<OriginServer>;
+  /** A handler for one listener role: `'egress'` refuses PUT/POST/DELETE; `'ingest'` and `'all'` take everything. */
+  handlerFor(role: ListenerRole): RequestHandler;
+  /** Counters behind `/metrics`. */
+  metrics: OriginMetrics;
+  /**
+   * Starts a `node:http` server running `handler` (defaults: port 8080, host 127.0.0.1), and a
+   * separate ingest listener when `options.ingestPort` is set.
+   */
+  listen(port?: number, host?: string, options?: ListenOptions): Promise<OriginServer>;
 }
 
 /**
@@ -50,24 +48,36 @@ export interface Origin {
  */
 export function createOrigin(options: OriginOptions = {}): Origin {
   const ctx = resolveOptions(options);
-  const handler: RequestHandler = (req, res) => {
+  const player = ctx.player ? createPlayerRoute({ timePath: ctx.timePath }) : undefined;
+  const shared = ctx;
+  // One handler per listener role; they share everything but the role.
+  const handlerFor = (role: ListenerRole): RequestHandler => {
+    const ctx = role === shared.role ? shared : { ...shared, role };
+    return (req, res) => handle(ctx, req, res);
+  };
+  const handle = (ctx: OriginContext, req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     const tally: RequestTally = { bytes: 0, chunks: 0 };
     let path = req.url ?? '';
-    if (ctx.log !== undefined) {
-      const log = ctx.log;
-      res.once('close', () => {
-        log({
-          method: req.method ?? '',
-          path,
-          status: res.statusCode,
-          bytes: tally.bytes,
-          chunks: tally.chunks,
-          durationMs: performance.now() - started,
-          aborted: !res.writableFinished,
-        });
+    const log = ctx.log;
+    const metrics = ctx.metrics;
+    res.once('close', () => {
+      metrics.response(req.method ?? '', res.statusCode);
+      if (log === undefined) return;
+      log({
+        method: req.method ?? '',
+        path,
+        status: res.statusCode,
+        bytes: tally.bytes,
+        chunks: tally.chunks,
+        durationMs: performance.now() - started,
+        aborted: !res.writableFinished,
+        remote: req.socket.remoteAddress,
+        user: tally.user,
       });
-    }
+    });
+    // Shutting down: answer, then let the client reconnect elsewhere.
+    if (ctx.lifecycle.draining) res.shouldKeepAlive = false;
     try {
       const cors = ctx.cors.headers(req.headers.origin);
       for (const name in cors) res.setHeader(name, cors[name]);
@@ -78,16 +88,20 @@ export function createOrigin(options: OriginOptions = {}): Origin {
         return sendText(res, 400, `bad path: ${parsed.reason}`, undefined, req.method === 'PUT' || req.method === 'POST');
       }
       path = parsed.key;
+      if (player !== undefined && player.handle(req, res, parsed.key, tally)) return;
       dispatch(ctx, req, res, parsed.key, tally);
     } catch (err) {
       // A bug must cost one request, never the process.
       sendText(res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`, undefined, true);
     }
   };
+  const handler = handlerFor('all');
   return {
     handler,
+    handlerFor,
     store: ctx.store,
-    listen: (port = 8080, host = '127.0.0.1') => listen(handler, port, host),
+    metrics: ctx.metrics,
+    listen: (port = 8080, host = '127.0.0.1', listenOptions?: ListenOptions) => listenOrigin(shared, handlerFor, port, host, listenOptions),
   };
 }
 
@@ -95,14 +109,18 @@ function dispatch(ctx: OriginContext, req: IncomingMessage, res: ServerResponse,
   const method = req.method;
   if (method === 'OPTIONS') return answerOptions(ctx, req, res);
   if (ctx.timePath !== false && key === ctx.timePath) return answerTime(req, res);
+  if (ctx.metricsPath !== false && key === ctx.metricsPath) return answerMetrics(ctx, req, res);
+  if (ctx.healthPath !== false && key === ctx.healthPath) return answerHealth(ctx, req, res);
   switch (method) {
     case 'GET':
     case 'HEAD':
       return handleRead(ctx, req, res, key, tally);
     case 'PUT':
     case 'POST':
+      if (!admitIngest(ctx, req, res, tally)) return;
       return handleWrite(ctx, req, res, key, tally);
     case 'DELETE':
+      if (!admitIngest(ctx, req, res, tally)) return;
       return handleDelete(ctx, res, key);
     default:
       return sendText(res, 405, `method ${method} not allowed`, { Allow: ALLOWED_METHODS });
@@ -123,43 +141,4 @@ function answerTime(req: IncomingMessage, res: ServerResponse): void {
   const body = utcNow();
   res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(body.length), 'Cache-Control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : body);
-}
-
-function listen(handler: RequestHandler, port: number, host: string): Promise<OriginServer> {
-  const server = createServer(
-    {
-      // A live upload or read lasts as long as the stream: no whole-request deadline.
-      requestTimeout: 0,
-      // Encoders with long segments keep their persistent connection idle between uploads.
-      keepAliveTimeout: 65_000,
-      noDelay: true,
-    },
-    handler,
-  );
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.removeListener('error', reject);
-      const address = server.address() as AddressInfo;
-      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      resolve({
-        server,
-        host: address.address,
-        port: address.port,
-        url: `http://${shownHost}:${address.port}`,
-        close: (graceMs = 1000) => closeServer(server, graceMs),
-      });
-    });
-  });
-}
-
-function closeServer(server: Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const force = setTimeout(() => server.closeAllConnections(), graceMs);
-    server.close(() => {
-      clearTimeout(force);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
 }

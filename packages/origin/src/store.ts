@@ -27,8 +27,12 @@ export interface StoreEvents {
   publish: [key: string, object: StoredObject, unit: Uint8Array, event: ParseEvent | undefined];
   complete: [key: string, object: StoredObject];
   abort: [key: string, object: StoredObject, reason: string];
-  delete: [key: string, object: StoredObject];
+  /** The key's current version left the store: by DELETE, by its TTL, or evicted under the memory cap. */
+  delete: [key: string, object: StoredObject, reason: RemoveReason];
 }
+
+/** Why an object left the store. */
+export type RemoveReason = 'delete' | 'expire' | 'evict';
 
 /** Counts of what is in flight; the leak tests watch these return to 0. */
 export interface StoreStats {
@@ -38,8 +42,12 @@ export interface StoreStats {
   readers: number;
   /** Requests held for a key that does not exist yet. */
   waiters: number;
-  /** Bytes held by current versions. */
+  /** Bytes held by current versions (what the memory cap applies to). */
   bytes: number;
+  /** Bytes of versions no longer current (replaced, deleted) still held by their readers or upload. */
+  detachedBytes: number;
+  /** Objects being written (uploads in progress past their first bytes), current or not. */
+  writing: number;
 }
 
 // Strong ETags without hashing: every version is unique within a process, and the boot id keeps
@@ -79,6 +87,13 @@ export class StoredObject {
   modifiedAt: number;
   /** Why the upload failed, when `state` is `aborted`. */
   abortReason: string | undefined;
+  /** `performance.now()` at each unit's publish, parallel to `units` (fan-out delay metric). */
+  readonly publishedAt: number[] = [];
+  /**
+   * @internal Where this version's bytes are counted: `pending` before `insert`, `current`,
+   * `detached` once removed while readers or its upload still hold it, `released` after.
+   */
+  holding: 'pending' | 'current' | 'detached' | 'released' = 'pending';
   private readonly store: ObjectStore;
 
   /** Use `ObjectStore.create()`. */
@@ -90,6 +105,7 @@ export class StoredObject {
     this.manifest = options.manifest ?? false;
     this.modifiedAt = Date.now();
     this.lastModified = httpDate(this.modifiedAt);
+    store.writingCount++;
   }
 
   /**
@@ -99,20 +115,32 @@ export class StoredObject {
   publish(unit: Uint8Array, event?: ParseEvent): void {
     if (this.state !== 'writing') throw new Error(`publish on a ${this.state} object`);
     if (unit.byteLength === 0) return;
+    const at = performance.now();
     this.units.push(unit);
+    this.publishedAt.push(at);
     this.length += unit.byteLength;
-    for (const reader of this.readers) reader.wake(this);
+    this.store.account(this, unit.byteLength);
+    if (this.readers.size > 0) {
+      for (const reader of this.readers) reader.wake(this);
+      // Published to last synchronous write; readers waiting for 'drain' report their own delay.
+      this.store.observeFanout?.((performance.now() - at) / 1000);
+    }
     this.store.emit('publish', this.key, this, unit, event);
   }
 
-  /** Marks the upload finished: readers end their responses once caught up. */
-  complete(): void {
+  /**
+   * Marks the upload finished: readers end their responses once caught up. `at` (epoch ms,
+   * default now) is the modification time, e.g. a file's mtime when loaded from disk.
+   */
+  complete(at = Date.now()): void {
     if (this.state !== 'writing') return;
     this.state = 'complete';
-    this.modifiedAt = Date.now();
+    this.store.writingCount--;
+    this.modifiedAt = at;
     this.lastModified = httpDate(this.modifiedAt);
     this.etag = `"${BOOT_ID}-${this.version.toString(36)}-${this.length.toString(36)}"`;
     for (const reader of this.readers) reader.wake(this);
+    this.store.releaseIfUnheld(this);
     this.store.emit('complete', this.key, this);
   }
 
@@ -120,8 +148,10 @@ export class StoredObject {
   abort(reason: string): void {
     if (this.state !== 'writing') return;
     this.state = 'aborted';
+    this.store.writingCount--;
     this.abortReason = reason;
     for (const reader of this.readers) reader.wake(this);
+    this.store.releaseIfUnheld(this);
     this.store.emit('abort', this.key, this, reason);
   }
 
@@ -134,7 +164,9 @@ export class StoredObject {
 
   /** Forgets a reader; safe to call more than once. */
   removeReader(reader: ObjectReader): void {
-    if (this.readers.delete(reader)) this.store.readerCount--;
+    if (!this.readers.delete(reader)) return;
+    this.store.readerCount--;
+    if (this.readers.size === 0) this.store.releaseIfUnheld(this);
   }
 }
 
@@ -150,6 +182,38 @@ export class ObjectStore extends EventEmitter<StoreEvents> {
   private waiterCount = 0;
   /** @internal Maintained by `StoredObject.addReader/removeReader`. */
   readerCount = 0;
+  /** @internal Maintained by `StoredObject`: objects in state `writing`. */
+  writingCount = 0;
+  // Exact byte counts, kept as units are published and versions come and go (never summed).
+  private currentBytes = 0;
+  private detachedBytes = 0;
+  /**
+   * Called after each publish that had readers, with the seconds from the unit's publish to the
+   * end of its synchronous fan-out (the metrics histogram hooks in here). Default: none.
+   */
+  observeFanout: ((seconds: number) => void) | undefined;
+
+  /** @internal Counts `bytes` just published into `object` where its version is held. */
+  account(object: StoredObject, bytes: number): void {
+    if (object.holding === 'current') this.currentBytes += bytes;
+    else if (object.holding === 'detached') this.detachedBytes += bytes;
+  }
+
+  /** @internal A detached version no reader or upload holds any longer: stop counting it. */
+  releaseIfUnheld(object: StoredObject): void {
+    if (object.holding !== 'detached' || object.readers.size > 0 || object.state === 'writing') return;
+    object.holding = 'released';
+    this.detachedBytes -= object.length;
+  }
+
+  /** A version leaves its key: its readers (and its upload, if running) may still hold it. */
+  private detach(object: StoredObject): void {
+    if (object.holding !== 'current') return;
+    this.currentBytes -= object.length;
+    object.holding = 'detached';
+    this.detachedBytes += object.length;
+    this.releaseIfUnheld(object);
+  }
 
   /** The current version under `key`, in any state. */
   get(key: string): StoredObject | undefined {
@@ -178,7 +242,11 @@ export class ObjectStore extends EventEmitter<StoreEvents> {
   insert(object: StoredObject): StoredObject | undefined {
     const key = object.key;
     const replaced = this.objects.get(key);
+    if (replaced === object) return undefined;
     this.objects.set(key, object);
+    if (replaced !== undefined) this.detach(replaced);
+    object.holding = 'current';
+    this.currentBytes += object.length;
     const waiters = this.waiting.get(key);
     if (waiters !== undefined) {
       this.waiting.delete(key);
@@ -189,12 +257,16 @@ export class ObjectStore extends EventEmitter<StoreEvents> {
     return replaced;
   }
 
-  /** Removes the current version of `key`. Its readers keep their reference and finish. */
-  delete(key: string): StoredObject | undefined {
+  /**
+   * Removes the current version of `key` (`reason` travels to `'delete'` listeners). Its readers
+   * keep their reference and finish.
+   */
+  delete(key: string, reason: RemoveReason = 'delete'): StoredObject | undefined {
     const object = this.objects.get(key);
     if (object === undefined) return undefined;
     this.objects.delete(key);
-    this.emit('delete', key, object);
+    this.detach(object);
+    this.emit('delete', key, object, reason);
     return object;
   }
 
@@ -216,10 +288,20 @@ export class ObjectStore extends EventEmitter<StoreEvents> {
     if (set.size === 0) this.waiting.delete(key);
   }
 
-  /** What is stored and in flight right now. */
+  /** Bytes held by current versions (O(1)). */
+  get bytes(): number {
+    return this.currentBytes;
+  }
+
+  /** What is stored and in flight right now; exact, and O(1). */
   stats(): StoreStats {
-    let bytes = 0;
-    for (const object of this.objects.values()) bytes += object.length;
-    return { objects: this.objects.size, readers: this.readerCount, waiters: this.waiterCount, bytes };
+    return {
+      objects: this.objects.size,
+      readers: this.readerCount,
+      waiters: this.waiterCount,
+      bytes: this.currentBytes,
+      detachedBytes: this.detachedBytes,
+      writing: this.writingCount,
+    };
   }
 }

@@ -66,7 +66,7 @@ test('abort and delete', () => {
   assert.is(store.delete('/k'), o);
   assert.is(store.delete('/k'), undefined);
   assert.equal(events, ['abort /k gone', 'delete /k']);
-  assert.equal(store.stats(), { objects: 0, readers: 0, waiters: 0, bytes: 0 });
+  assert.equal(store.stats(), { objects: 0, readers: 0, waiters: 0, bytes: 0, detachedBytes: 0, writing: 0 });
 });
 
 test.run();

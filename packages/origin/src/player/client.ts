@@ -1,0 +1,248 @@
+// The /player page's script, as text (inlined into the page). Plain ES2018 for the browser: it
+// reads its configuration from the page's JSON block and ?url=&player=&delay=, loads the one
+// library it needs from the origin, plays, and shows latency, buffer, bitrate, resolution and
+// stalls four times a second. The same numbers are kept on `window.__stats` for tests.
+//
+// Kept as String.raw so regular expressions keep their backslashes; it has no interpolation.
+export const CLIENT_SCRIPT = String.raw`(function () {
+  'use strict';
+  var cfg = JSON.parse(document.getElementById('boxstream-config').textContent);
+  var $ = function (id) { return document.getElementById(id); };
+  var video = $('video');
+  var q = new URLSearchParams(location.search);
+  var raw = (q.get('url') || '').trim();
+
+  // Everything a viewer (or a test) wants to know, updated as it happens.
+  var stats = {
+    player: null, version: null, url: null,
+    ready: false, started: false, playing: false,
+    currentTime: 0,
+    latency: null, latencySource: null, targetLatency: null, edgeLatency: null,
+    buffer: 0, bitrate: null, audioBitrate: null, width: 0, height: 0,
+    playbackRate: 1, lowLatency: null,
+    stalls: 0, stallMs: 0, longestStallMs: 0, stalling: false,
+    errors: [], warnings: [],
+    droppedFrames: 0, frames: 0, representations: null, updatedAt: 0
+  };
+  window.__stats = stats;
+
+  $('url').value = raw;
+  if (q.get('player')) $('kind').value = q.get('player');
+
+  function log(kind, text) {
+    var li = document.createElement('li');
+    li.className = kind;
+    li.textContent = new Date().toISOString().slice(11, 23) + ' ' + text;
+    $('log').prepend(li);
+    while ($('log').children.length > 50) $('log').lastChild.remove();
+  }
+  function fail(text) { stats.errors.push(text); log('error', text); }
+  function warn(text) { stats.warnings.push(text); log('warn', text); }
+
+  if (raw === '') {
+    $('status').textContent = 'Give a manifest: /player?url=/live/out.mpd (DASH) or /player?url=/live/master.m3u8 (HLS).';
+    return;
+  }
+  var url;
+  try { url = new URL(raw, location.href).href; } catch (e) { fail('not a URL: ' + raw); return; }
+  var kind = q.get('player') || (/\.m3u8($|[?#])/i.test(new URL(url).pathname) ? 'hls' : 'dash');
+  if (kind !== 'dash' && kind !== 'hls') { fail('player must be dash or hls, got ' + kind); return; }
+  var lib = cfg.libs[kind];
+  stats.player = kind;
+  stats.url = url;
+  $('kind').value = kind;
+  if (!lib) {
+    fail((kind === 'dash' ? 'dash.js' : 'hls.js') + ' is not installed on this origin (see above)');
+    return;
+  }
+  stats.version = lib.version;
+  var delayParam = Number(q.get('delay'));
+  var delay = delayParam > 0 ? delayParam : null;
+  $('status').textContent = 'loading ' + lib.pkg + ' ' + lib.version + ' for ' + url;
+
+  // --- stalls: playback that should advance and does not -------------------------------------
+  // A stall starts on 'waiting' or when currentTime has not moved for STALL_MS while playing,
+  // and ends when currentTime moves again. Only counted once playback has started.
+  var STALL_MS = 300;
+  var lastT = -1, lastAdvance = performance.now(), stallStart = 0;
+  function beginStall(at) {
+    if (stats.stalling) return;
+    stats.stalling = true;
+    stallStart = at;
+    stats.stalls++;
+    log('warn', 'stall #' + stats.stalls + ' at ' + video.currentTime.toFixed(2));
+  }
+  function endStall(now) {
+    if (!stats.stalling) return;
+    var d = now - stallStart;
+    stats.stalling = false;
+    stats.stallMs += d;
+    if (d > stats.longestStallMs) stats.longestStallMs = d;
+    log('warn', 'stall ended after ' + Math.round(d) + ' ms');
+  }
+  function watch() {
+    var now = performance.now();
+    var t = video.currentTime;
+    if (t !== lastT) {
+      endStall(now);
+      lastT = t;
+      lastAdvance = now;
+    } else if (stats.started && !video.paused && !video.ended && now - lastAdvance >= STALL_MS) {
+      beginStall(lastAdvance);
+    }
+  }
+  video.addEventListener('playing', function () {
+    if (!stats.started) {
+      stats.started = true;
+      log('info', 'playing');
+    }
+    lastAdvance = performance.now();
+  });
+  video.addEventListener('waiting', function () {
+    if (stats.started && !video.paused) beginStall(performance.now());
+  });
+  video.addEventListener('error', function () {
+    var e = video.error;
+    fail('video element error ' + (e ? e.code + ' ' + e.message : ''));
+  });
+
+  // --- numbers shown and exported -------------------------------------------------------------
+  var readers = null; // player-specific: fills latency, bitrate, ...
+  function bufferAhead() {
+    var b = video.buffered, t = video.currentTime;
+    for (var i = 0; i < b.length; i++) if (b.start(i) <= t + 0.05 && t <= b.end(i)) return Math.max(0, b.end(i) - t);
+    return 0;
+  }
+  function sample() {
+    stats.currentTime = video.currentTime;
+    stats.buffer = bufferAhead();
+    stats.playbackRate = video.playbackRate;
+    stats.width = video.videoWidth;
+    stats.height = video.videoHeight;
+    if (video.getVideoPlaybackQuality) {
+      var quality = video.getVideoPlaybackQuality();
+      stats.droppedFrames = quality.droppedVideoFrames;
+      stats.frames = quality.totalVideoFrames;
+    }
+    if (readers) { try { readers(); } catch (e) { /* player not ready yet */ } }
+    stats.playing = stats.started && !video.paused && !video.ended && !stats.stalling;
+    if (stats.stalling) stats.longestStallMs = Math.max(stats.longestStallMs, performance.now() - stallStart);
+    stats.updatedAt = Date.now();
+  }
+  var fmt = function (v, digits, unit) { return v === null || v === undefined || isNaN(v) ? '-' : v.toFixed(digits) + unit; };
+  function render() {
+    $('s-latency').textContent = fmt(stats.latency, 2, ' s');
+    $('s-source').textContent = stats.latencySource || '-';
+    $('s-target').textContent = fmt(stats.targetLatency, 2, ' s');
+    $('s-buffer').textContent = fmt(stats.buffer, 2, ' s');
+    $('s-bitrate').textContent = stats.bitrate ? Math.round(stats.bitrate / 1000) + ' kbit/s' + (stats.audioBitrate ? ' + ' + Math.round(stats.audioBitrate / 1000) + ' (audio)' : '') : '-';
+    $('s-resolution').textContent = stats.width ? stats.width + 'x' + stats.height : '-';
+    $('s-rate').textContent = fmt(stats.playbackRate, 2, 'x');
+    $('s-stalls').textContent = stats.stalls + (stats.stalls ? ' (longest ' + Math.round(stats.longestStallMs) + ' ms)' : '') + (stats.stalling ? ' stalled now' : '');
+    $('s-errors').textContent = String(stats.errors.length) + (stats.warnings.length ? ' (+' + stats.warnings.length + ' warnings)' : '');
+    $('s-time').textContent = fmt(stats.currentTime, 2, ' s');
+    $('s-state').textContent = stats.playing ? 'playing' : stats.stalling ? 'stalled' : stats.started ? (video.paused ? 'paused' : 'waiting') : 'starting';
+    $('s-dropped').textContent = String(stats.droppedFrames);
+  }
+  setInterval(watch, 100);
+  setInterval(function () { sample(); render(); }, 250);
+
+  // --- the players ----------------------------------------------------------------------------
+  function startDash() {
+    var dashjs = window.dashjs;
+    var player = dashjs.MediaPlayer().create();
+    window.__player = player;
+    var settings = {
+      streaming: {
+        // dash.js 5 turns low-latency mode on by itself for availabilityTimeComplete="false"
+        // (ffmpeg -ldash 1); the target delay and catch-up are ours.
+        delay: { liveDelay: delay || 2 },
+        liveCatchup: { enabled: true, mode: 'liveCatchupModeDefault' },
+        buffer: { fastSwitchEnabled: true }
+      }
+    };
+    if (cfg.timePath) {
+      // Never ask the internet for the time: the MPD's UTCTiming comes first, then our clock.
+      settings.streaming.utcSynchronization = { defaultTimingSource: { scheme: 'urn:mpeg:dash:utc:http-xsdate:2014', value: location.origin + cfg.timePath } };
+    }
+    player.updateSettings(settings);
+    var ev = dashjs.MediaPlayer.events;
+    player.on(ev.ERROR, function (e) {
+      var err = e && e.error;
+      fail('dash.js error ' + (err ? (err.code || '') + ' ' + (err.message || '') : JSON.stringify(e)));
+    });
+    player.on(ev.PLAYBACK_ERROR, function (e) { fail('dash.js playback error ' + (e && e.error ? e.error.message || e.error : '')); });
+    player.on(ev.STREAM_INITIALIZED, function () { stats.ready = true; });
+    player.on(ev.QUALITY_CHANGE_RENDERED, function (e) {
+      if (e.mediaType === 'video' && e.newRepresentation) log('info', 'video ' + Math.round(e.newRepresentation.bandwidth / 1000) + ' kbit/s ' + e.newRepresentation.width + 'x' + e.newRepresentation.height);
+    });
+    var reps = function (type) {
+      return (player.getRepresentationsByType(type) || []).map(function (r) { return { id: r.id, bandwidth: r.bandwidth, width: r.width, height: r.height }; });
+    };
+    readers = function () {
+      if (!stats.ready) return;
+      var l = player.getCurrentLiveLatency();
+      stats.latency = isNaN(l) ? null : l;
+      stats.latencySource = 'dash.js getCurrentLiveLatency';
+      stats.targetLatency = player.getTargetLiveDelay();
+      stats.lowLatency = player.getLowLatencyModeEnabled();
+      var v = player.getCurrentRepresentationForType('video');
+      var a = player.getCurrentRepresentationForType('audio');
+      stats.bitrate = v ? v.bandwidth : null;
+      stats.audioBitrate = a ? a.bandwidth : null;
+      if (!stats.representations) stats.representations = { video: reps('video'), audio: reps('audio') };
+    };
+    player.initialize(video, url, true);
+    $('status').textContent = 'dash.js ' + player.getVersion() + ': ' + url;
+  }
+
+  function startHls() {
+    var Hls = window.Hls;
+    if (!Hls.isSupported()) { fail('hls.js: MediaSource is not supported in this browser'); return; }
+    var config = { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.2, backBufferLength: 30 };
+    // ffmpeg's playlists list complete segments only (hls.js does not read its LHLS
+    // EXT-X-PREFETCH tag): two target durations behind the playlist's edge (hls.js' default
+    // is three) still leaves a segment of buffer between playlist reloads. ?delay= overrides.
+    if (delay) config.liveSyncDuration = delay; else config.liveSyncDurationCount = 2;
+    var hls = new Hls(config);
+    window.__player = hls;
+    hls.on(Hls.Events.ERROR, function (_, data) {
+      var text = 'hls.js ' + (data.fatal ? 'fatal ' : '') + data.type + '/' + data.details + (data.response ? ' HTTP ' + data.response.code : '');
+      if (data.fatal) fail(text); else warn(text);
+    });
+    hls.on(Hls.Events.MANIFEST_PARSED, function () { stats.ready = true; video.play().catch(function (e) { warn('play(): ' + e.message); }); });
+    readers = function () {
+      if (hls.playingDate) {
+        // Wall clock against EXT-X-PROGRAM-DATE-TIME: glass-to-glass from the encoder's clock.
+        stats.latency = (Date.now() - hls.playingDate.getTime()) / 1000;
+        stats.latencySource = 'program-date-time';
+      } else if (hls.latency) {
+        stats.latency = hls.latency;
+        stats.latencySource = 'hls.latency';
+      }
+      stats.edgeLatency = hls.latency;
+      stats.targetLatency = hls.targetLatency;
+      stats.lowLatency = hls.lowLatencyMode;
+      var level = hls.levels && hls.levels[hls.currentLevel];
+      stats.bitrate = level ? level.bitrate : null;
+      if (!stats.representations && hls.levels && hls.levels.length) {
+        stats.representations = {
+          video: hls.levels.map(function (l) { return { id: l.id, bandwidth: l.bitrate, width: l.width, height: l.height }; }),
+          audio: (hls.audioTracks || []).map(function (t) { return { id: t.id, name: t.name }; })
+        };
+      }
+    };
+    hls.loadSource(url);
+    hls.attachMedia(video);
+    $('status').textContent = 'hls.js ' + Hls.version + ': ' + url;
+  }
+
+  var script = document.createElement('script');
+  script.src = lib.src;
+  script.onload = function () {
+    try { kind === 'dash' ? startDash() : startHls(); } catch (e) { fail('could not start ' + kind + ': ' + (e && e.message)); }
+  };
+  script.onerror = function () { fail('could not load ' + lib.src); };
+  document.head.appendChild(script);
+})();
+`;

@@ -1,0 +1,116 @@
+// The node:http servers behind Origin.listen(): settings for long live uploads plus slowloris
+// hardening, an optional separate ingest listener (private interface) beside the public egress
+// one, and graceful shutdown (stop accepting, let uploads finish, flush the disk, close).
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { insecureIngestWarning } from './auth.js';
+import type { ListenerRole, OriginContext } from './options.js';
+
+/** Where `listen()` binds the ingest listener, when ingest is split from egress. */
+export interface ListenOptions {
+  /**
+   * Port of a separate ingest listener. When set, PUT/POST/DELETE are accepted only there and
+   * the main listener refuses them with 405. Default: none (one listener takes everything).
+   */
+  ingestPort?: number;
+  /** Address of the ingest listener. Default `'127.0.0.1'`. */
+  ingestHost?: string;
+}
+
+/** One bound listener. */
+export interface BoundListener {
+  server: Server;
+  host: string;
+  /** The bound port (the chosen one when listening on port 0). */
+  port: number;
+  /** `http://host:port` */
+  url: string;
+}
+
+/** A running origin server (see `Origin.listen`). */
+export interface OriginServer extends BoundListener {
+  /** The separate ingest listener, when `ingestPort` was given. */
+  ingest: BoundListener | undefined;
+  /**
+   * Graceful shutdown: stops accepting connections (`/healthz` answers 503, new uploads 503),
+   * lets uploads in flight finish for up to `graceMs` (default 1000), waits for queued disk
+   * writes (bounded by `graceMs` again), then closes every remaining connection.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Builds a handler for one listener role. */
+export type HandlerFactory = (role: ListenerRole) => RequestListener;
+
+function makeServer(ctx: OriginContext, handler: RequestListener): Server {
+  return createServer(
+    {
+      // A live upload or read lasts as long as the stream: no whole-request deadline. Stalled
+      // upload bodies are cut by ingestIdleMs instead.
+      requestTimeout: 0,
+      // Slowloris: a request head must arrive whole within this time, and within this size.
+      headersTimeout: ctx.headersTimeoutMs,
+      maxHeaderSize: ctx.maxHeaderBytes,
+      // headersTimeout is enforced by a sweep over connections; 1 s keeps it close to its value.
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, ctx.headersTimeoutMs / 2)),
+      // Encoders with long segments keep their persistent connection idle between uploads.
+      keepAliveTimeout: 65_000,
+      noDelay: true,
+    },
+    handler,
+  );
+}
+
+function bind(server: Server, port: number, host: string): Promise<BoundListener> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.removeListener('error', reject);
+      const address = server.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      resolve({ server, host: address.address, port: address.port, url: `http://${shownHost}:${address.port}` });
+    });
+  });
+}
+
+/** Starts the egress (or combined) listener and, when asked, the ingest one. */
+export async function listenOrigin(ctx: OriginContext, handlerFor: HandlerFactory, port: number, host: string, options: ListenOptions = {}): Promise<OriginServer> {
+  const split = options.ingestPort !== undefined;
+  const main = await bind(makeServer(ctx, handlerFor(split ? 'egress' : 'all')), port, host);
+  let ingest: BoundListener | undefined;
+  if (split) {
+    try {
+      ingest = await bind(makeServer(ctx, handlerFor('ingest')), options.ingestPort as number, options.ingestHost ?? '127.0.0.1');
+    } catch (err) {
+      main.server.close();
+      throw err;
+    }
+  }
+  const warning = insecureIngestWarning((ingest ?? main).host, ctx.auth !== undefined);
+  if (warning !== undefined) ctx.warn(warning);
+  const servers = ingest === undefined ? [main.server] : [main.server, ingest.server];
+  return { ...main, ingest, close: (graceMs = 1000) => shutdown(ctx, servers, graceMs) };
+}
+
+const delay = (ms: number): { promise: Promise<void>; cancel: () => void } => {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return { promise, cancel: () => clearTimeout(timer) };
+};
+
+async function shutdown(ctx: OriginContext, servers: Server[], graceMs: number): Promise<void> {
+  ctx.lifecycle.draining = true;
+  const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+  for (const s of servers) s.closeIdleConnections();
+  const uploads = delay(graceMs);
+  await Promise.race([ctx.metrics.uploadsDone(), uploads.promise]);
+  uploads.cancel();
+  if (ctx.disk !== undefined) {
+    const disk = delay(Math.max(graceMs, 1000));
+    await Promise.race([ctx.disk.flush(), disk.promise]);
+    disk.cancel();
+  }
+  // Whatever is still connected now (readers, held requests, uploads past the grace) is cut.
+  for (const s of servers) s.closeAllConnections();
+  await Promise.all(closed);
+}
