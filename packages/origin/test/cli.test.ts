@@ -2,23 +2,9 @@
 // per request, clean exit on SIGTERM and SIGINT.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { fixture, http, put, waitUntil } from './helpers.js';
+import { fixture, http, put, runCli, waitUntil } from './helpers.js';
 
-const pkg = fileURLToPath(new URL('..', import.meta.url));
-
-function run(args: string[]): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: pkg, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b));
-  child.stderr!.on('data', (b: Buffer) => (err += b));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, out: () => out, err: () => err, exited };
-}
-
-async function started(p: ReturnType<typeof run>): Promise<number> {
+async function started(p: ReturnType<typeof runCli>): Promise<number> {
   await waitUntil(() => p.out().includes('\n'), 10_000, 'first line');
   const first = p.out().split('\n')[0];
   const m = /^listening on http:\/\/127\.0\.0\.1:(\d+)$/.exec(first);
@@ -27,7 +13,7 @@ async function started(p: ReturnType<typeof run>): Promise<number> {
 }
 
 test('--port 0 prints the chosen port first, logs each request, stops on SIGTERM', async () => {
-  const p = run(['--port', '0', '--hold-ms', '50']);
+  const p = runCli(['--port', '0', '--hold-ms', '50']);
   try {
     const port = await started(p);
     assert.ok(port > 0);
@@ -49,7 +35,7 @@ test('--port 0 prints the chosen port first, logs each request, stops on SIGTERM
 });
 
 test('SIGINT with a live reader connected still exits cleanly', async () => {
-  const p = run(['--port', '0', '--quiet', '--hold-ms', '10000', '--cors-origin', 'https://player.example']);
+  const p = runCli(['--port', '0', '--quiet', '--hold-ms', '10000', '--cors-origin', 'https://player.example']);
   try {
     const port = await started(p);
     const held = http(port, 'GET', '/live/waiting.m4s').catch(() => undefined);
@@ -65,11 +51,11 @@ test('SIGINT with a live reader connected still exits cleanly', async () => {
 });
 
 test('--help prints usage; a bad flag exits 2', async () => {
-  const help = run(['--help']);
+  const help = runCli(['--help']);
   assert.is(await help.exited, 0);
   assert.match(help.out(), /Usage: boxstream-origin/);
   assert.match(help.out(), /--hold-ms/);
-  const bad = run(['--port', 'eighty']);
+  const bad = runCli(['--port', 'eighty']);
   assert.is(await bad.exited, 2);
   assert.match(bad.err(), /--port must be/);
 });

@@ -1,5 +1,6 @@
 // Test helpers: an origin on an ephemeral port, raw sockets that see the exact bytes on the
 // wire (status line, chunk framing, whether the terminating chunk came), and small HTTP calls.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -225,3 +226,15 @@ export function http(port: number, method: string, path: string, body?: Uint8Arr
 /** PUT with Content-Length. */
 export const put = (port: number, path: string, body: Uint8Array | string, headers: Record<string, string> = {}): Promise<HttpResult> =>
   http(port, 'PUT', path, body, headers);
+
+/** The origin CLI (`src/cli.ts` through tsx) as a child process, with its output collected. */
+export function runCli(args: string[], env: Record<string, string> = {}): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
+  const pkg = fileURLToPath(new URL('..', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: pkg, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b));
+  child.stderr!.on('data', (b: Buffer) => (err += b));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, out: () => out, err: () => err, exited };
+}

@@ -3,17 +3,14 @@
 // finish, disk writes land, exit 0).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { formatAccessLog } from '../src/access-log.js';
-import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, sleep, startOrigin, waitUntil } from './helpers.js';
+import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, runCli, sleep, startOrigin, waitUntil } from './helpers.js';
 
 const segment = fixture('lldash-segment.m4s');
 const chunks = fixtureChunks();
-const pkg = fileURLToPath(new URL('..', import.meta.url));
 
 /** Parses the exposition into `name{labels}` -> value, checking every line's shape. */
 function parseMetrics(text: string): Map<string, number> {
@@ -137,19 +134,9 @@ test('access log: text by default, one JSON object per line with --log-format js
   assert.equal(JSON.parse(json), { time: '2024-01-01T00:00:00.000Z', method: 'GET', path: '/live/a b\n.m4s', status: 200, bytes: 10, chunks: 2, ms: 1.2, aborted: false, remote: '127.0.0.1', user: 'enc' });
 });
 
-function run(args: string[], env: Record<string, string> = {}): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: pkg, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b));
-  child.stderr!.on('data', (b: Buffer) => (err += b));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, out: () => out, err: () => err, exited };
-}
-
 test('CLI: SIGTERM lets an upload in flight finish, flushes --dir, exits 0; JSON log; split ingest port; secret from the environment', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'boxstream-cli-'));
-  const p = run(['--port', '0', '--ingest-port', '0', '--dir', dir, '--log-format', 'json', '--grace-ms', '5000'], { BOXSTREAM_INGEST_SECRET: 'pw' });
+  const p = runCli(['--port', '0', '--ingest-port', '0', '--dir', dir, '--log-format', 'json', '--grace-ms', '5000'], { BOXSTREAM_INGEST_SECRET: 'pw' });
   try {
     await waitUntil(() => p.out().split('\n').length >= 3, 10_000, 'first lines');
     const [first, second] = p.out().split('\n');

@@ -1,7 +1,7 @@
 // One adapter per parser. Each takes the same pre-cut pieces of the same file and returns a tally
 // (top-level moof / mdat counts, chunks = moof followed by mdat, the sum of mfhd sequence numbers)
 // so the bench can check that every contender really found every chunk and read every moof.
-import { Parser, type ParseEvent } from 'boxstream';
+import { Parser, concat, type ParseEvent } from 'boxstream';
 import { createFile, MP4BoxBuffer } from 'mp4box';
 import ISOBoxer from 'codem-isoboxer';
 import { defaultReaderConfig, IsoBoxReadView } from '@svta/cml-iso-bmff';
@@ -156,16 +156,6 @@ function firstBoxNeeds(b: Uint8Array): number {
   return b.byteLength < 16 ? 16 : u32(b, 8) * 0x100000000 + u32(b, 12);
 }
 
-function join(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
-
 /**
  * What a user of a whole-buffer parser does with a stream: keep the pieces, peek the pending box's
  * size, and once it is complete join what is pending into one buffer and parse it; keep the
@@ -193,7 +183,7 @@ function reassemble(pieces: readonly Piece[], parse: (span: Uint8Array) => SpanR
     pending.push(bytes);
     pendingBytes += bytes.byteLength;
     if (pendingBytes < need) continue;
-    const span = pending.length === 1 ? pending[0] : join(pending, pendingBytes);
+    const span = pending.length === 1 ? pending[0] : concat(pending);
     need = firstBoxNeeds(span);
     if (span.byteLength < need) {
       pending = [span];
@@ -207,7 +197,7 @@ function reassemble(pieces: readonly Piece[], parse: (span: Uint8Array) => SpanR
     need = firstBoxNeeds(tail);
   }
   if (pendingBytes > 0) {
-    const span = pending.length === 1 ? pending[0] : join(pending, pendingBytes);
+    const span = pending.length === 1 ? pending[0] : concat(pending);
     const r = parse(span);
     take(r);
     if (r.consumed !== span.byteLength) throw new Error(`stream ended inside a box (${span.byteLength - r.consumed} bytes left)`);
