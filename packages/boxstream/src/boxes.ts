@@ -61,31 +61,32 @@ export class BoxCursor {
     const to = this.to;
     if (at >= to) return false;
     this.index = at;
-    const fail = (code: 'TRUNCATED' | 'BAD_SIZE' | 'TOO_LARGE' | 'OVERFLOW', message: string, size?: number): never => {
-      throw new BoxStreamError(code, message, this.base + at, to - at >= 8 ? fourcc(b, at + 4) : undefined, size);
-    };
-    if (to - at < 8) fail('TRUNCATED', 'box header runs past the end of its parent');
+    if (to - at < 8) {
+      // QuickTime ends some containers (udta) with a 32-bit zero terminator: not a box.
+      if (to - at === 4 && u32(b, at) === 0) return false;
+      this.fail('TRUNCATED', 'box header runs past the end of its parent');
+    }
     let size = u32(b, at);
     let headerSize = 8;
     let extent = size;
     if (size === 1) {
-      if (to - at < 16) fail('TRUNCATED', 'box header runs past the end of its parent');
+      if (to - at < 16) this.fail('TRUNCATED', 'box header runs past the end of its parent');
       size = extent = u64Number(b, at + 8);
-      if (size < 0) fail('TOO_LARGE', 'largesize beyond 2^53 - 1 is not supported');
-      if (size < 16) fail('BAD_SIZE', 'largesize smaller than its header', size);
+      if (size < 0) this.fail('TOO_LARGE', 'largesize beyond 2^53 - 1 is not supported');
+      if (size < 16) this.fail('BAD_SIZE', 'largesize smaller than its header', size);
       headerSize = 16;
     } else if (size === 0) {
       extent = to - at;
     } else if (size < 8) {
-      fail('BAD_SIZE', 'box size smaller than its header', size);
+      this.fail('BAD_SIZE', 'box size smaller than its header', size);
     }
     const code = u32(b, at + 4);
     if (code === UUID) {
       headerSize += 16;
-      if (to - at < headerSize) fail('TRUNCATED', 'box header runs past the end of its parent');
-      if (size !== 0 && size < headerSize) fail('BAD_SIZE', 'box size smaller than its header', size);
+      if (to - at < headerSize) this.fail('TRUNCATED', 'box header runs past the end of its parent');
+      if (size !== 0 && size < headerSize) this.fail('BAD_SIZE', 'box size smaller than its header', size);
     }
-    if (at + extent > to) fail('OVERFLOW', 'box size overflows its parent', size);
+    if (at + extent > to) this.fail('OVERFLOW', 'box size overflows its parent', size);
     this.code = code;
     this.size = size;
     this.headerSize = headerSize;
@@ -93,6 +94,12 @@ export class BoxCursor {
     this.end = at + extent;
     this.at = at + extent;
     return true;
+  }
+
+  /** Throws a header error for the box at `index` (a method, so `next()` allocates no closure). */
+  private fail(code: 'TRUNCATED' | 'BAD_SIZE' | 'TOO_LARGE' | 'OVERFLOW', message: string, size?: number): never {
+    const at = this.index;
+    throw new BoxStreamError(code, message, this.base + at, this.to - at >= 8 ? fourcc(this.bytes, at + 4) : undefined, size);
   }
 
   /** Throws `BAD_BOX` unless the current box has at least `need` payload bytes. */
@@ -133,6 +140,23 @@ const CONTAINERS: Record<string, number> = {
   mp4a: 28, enca: 28, 'ac-3': 28, 'ec-3': 28, Opus: 28, fLaC: 28,
 };
 
+/**
+ * Where `box`'s children start in its payload, or undefined when it is no container. Handles the
+ * QuickTime variants: a `meta` without version and flags (its first child follows at once) and
+ * sound sample entries of version 1 (16 more bytes) and 2 (36 more).
+ */
+function childrenOffset(b: Uint8Array, box: ChildBox): number | undefined {
+  const skip = CONTAINERS[box.type];
+  if (skip === undefined) return undefined;
+  if (box.type === 'meta' && box.end - box.start >= 8 && fourcc(b, box.start + 4) === 'hdlr') return 0;
+  if (skip === 28 && box.end - box.start >= 10) {
+    const version = (b[box.start + 8] << 8) | b[box.start + 9];
+    if (version === 1) return 44;
+    if (version === 2) return 64;
+  }
+  return skip;
+}
+
 /** One step of `walkBoxes`. */
 export interface WalkedBox extends ChildBox {
   /** 0 for the boxes given, 1 for their children, and so on. */
@@ -167,7 +191,7 @@ export function* walkBoxes(bytes: Uint8Array, options: WalkOptions = {}): Genera
         throw new BoxStreamError('TOO_DEEP', `boxes nested deeper than ${maxDepth}`, child.offset, child.type, child.size);
       }
       yield { ...child, depth, path: here } as WalkedBox;
-      const skip = CONTAINERS[child.type];
+      const skip = childrenOffset(bytes, child);
       if (skip !== undefined && child.start + skip <= child.end) {
         yield* walk(child.start + skip, child.end, depth + 1, here);
       }
@@ -176,8 +200,17 @@ export function* walkBoxes(bytes: Uint8Array, options: WalkOptions = {}): Genera
   yield* walk(0, bytes.length, 0, []);
 }
 
-/** The first child of type `type` in `bytes[from, to)`, or undefined. */
+/**
+ * The first child of type `type` in `bytes[from, to)`, or undefined. Reads no further than that
+ * child, so what follows it (a partial mdat, say) is never looked at.
+ */
 export function findChild(bytes: Uint8Array, from: number, to: number, type: string, base = 0): ChildBox | undefined {
-  for (const child of readChildren(bytes, from, to, base)) if (child.type === type) return child;
+  const c = new BoxCursor(bytes, from, to, base);
+  while (c.next()) {
+    if (c.type === type) {
+      const usertype = c.code === UUID ? hex(bytes, c.start - 16, 16) : undefined;
+      return { type, offset: base + c.index, size: c.size, headerSize: c.headerSize, usertype, start: c.start, end: c.end };
+    }
+  }
   return undefined;
 }

@@ -6,7 +6,8 @@
  * - `OVERFLOW`: a child box whose declared size runs past the end of its parent.
  * - `TOO_LARGE`: a box that must be held in memory declares more than the configured limit, a
  *   unit grows past its limit before its media data, or a size is beyond 2^53 - 1.
- * - `JUNK`: bytes where a top-level box header should be are not one (a type with control bytes).
+ * - `JUNK`: bytes where a top-level box header should be are not one: a type with control bytes,
+ *   or a first box whose type is no known top-level type (text, HTML, MPEG-TS sent as MP4).
  * - `TRUNCATED`: the stream ended inside a box, or a box's payload is shorter than its fields.
  * - `MDAT_WITHOUT_MOOF`: an `mdat` with no `moof` before it.
  * - `MOOF_WITHOUT_MDAT`: a `moof` followed by another `moof`, `ftyp`, `moov` or the end of stream.

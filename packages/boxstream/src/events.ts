@@ -12,7 +12,10 @@ export interface ProducerReferenceTime {
   wallclock: number;
   /** media_time, in the track's timescale, exact. */
   mediaTime: bigint;
-  /** prft flags (0 = encoder input time, 8 = output, 24 = captured). */
+  /**
+   * prft flags (ISO/IEC 14496-12 8.16.5): 0 = time the media entered the encoder, 1 = encoder
+   * output, 2 = moof finalised, 4 = moof written, 8 = arbitrary but consistent, 24 = capture.
+   */
   flags: number;
 }
 
@@ -47,7 +50,10 @@ export interface ChunkInfo {
 interface UnitBase {
   /** Absolute byte offset of the unit's first byte in the stream. */
   offset: number;
-  /** Total size in bytes; 0 for an open-ended unit (its last box has size 0) until it ends. */
+  /**
+   * Total size in bytes. 0 for an open-ended unit (its last box has size 0): its size is known
+   * only at the end, as this event's bytes plus those of its `data` events.
+   */
   size: number;
   /** The unit's top-level box headers, in order. */
   boxes: BoxHeader[];

@@ -1,4 +1,4 @@
-import { fourcc, hex, u32, u64Number } from './bytes.js';
+import { fourcc, hex, u32, u64, u64Number } from './bytes.js';
 import { BoxStreamError } from './errors.js';
 
 /** One box header, read exactly as ISO/IEC 14496-12 4.2 lays it out. */
@@ -37,7 +37,8 @@ export function readBoxHeader(bytes: Uint8Array, at: number, end: number, base =
     if (end - at < 16) return null;
     size = u64Number(bytes, at + 8);
     if (size < 0) {
-      throw new BoxStreamError('TOO_LARGE', 'largesize beyond 2^53 - 1 is not supported', offset, type);
+      const exact = u64(bytes, at + 8);
+      throw new BoxStreamError('TOO_LARGE', `largesize ${exact} beyond 2^53 - 1 is not supported`, offset, type, Number(exact));
     }
     headerSize = 16;
     // A largesize of 0 is not "open-ended" (only a 32-bit size of 0 is): reject it, since

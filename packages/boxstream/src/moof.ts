@@ -1,5 +1,5 @@
 import { u32, u64 } from './bytes.js';
-import { BoxCursor, readChildren, type ChildBox } from './boxes.js';
+import { BoxCursor, findChild, type ChildBox } from './boxes.js';
 import { BoxStreamError } from './errors.js';
 import type { InitInfo, TrackInfo } from './moov.js';
 
@@ -197,8 +197,7 @@ export function readMoof(b: Uint8Array, moof: ChildBox, base = 0, init?: InitInf
  * const { sequenceNumber, tracks } = parseMoof(segmentBytes, parseInit(initBytes));
  */
 export function parseMoof(bytes: Uint8Array, init?: InitInfo, base = 0): MoofInfo {
-  for (const box of readChildren(bytes, 0, bytes.length, base)) {
-    if (box.type === 'moof') return readMoof(bytes, box, base, init);
-  }
-  throw new BoxStreamError('BAD_BOX', 'no moof box in the given bytes', base);
+  const moof = findChild(bytes, 0, bytes.length, 'moof', base);
+  if (moof === undefined) throw new BoxStreamError('BAD_BOX', 'no moof box in the given bytes', base);
+  return readMoof(bytes, moof, base, init);
 }

@@ -172,12 +172,11 @@ export function readMoov(b: Uint8Array, moov: ChildBox, base = 0): InitInfo {
  * console.log(init.tracks.map((t) => `${t.trackId} ${t.handler} ${t.codec} @${t.timescale}`));
  */
 export function parseInit(bytes: Uint8Array, base = 0): InitInfo {
-  let info: InitInfo | undefined;
-  let brands: ReturnType<typeof readBrands> | undefined;
-  for (const box of readChildren(bytes, 0, bytes.length, base)) {
-    if (box.type === 'ftyp') brands = readBrands(bytes, box);
-    else if (box.type === 'moov') info = readMoov(bytes, box, base);
-  }
+  // Reads no further than the moov: the bytes may go on with (part of) a media segment.
+  const moov = findChild(bytes, 0, bytes.length, 'moov', base);
+  const ftyp = findChild(bytes, 0, moov ? moov.offset - base : bytes.length, 'ftyp', base);
+  const info = moov && readMoov(bytes, moov, base);
+  const brands = ftyp && readBrands(bytes, ftyp);
   if (!info) throw new BoxStreamError('BAD_BOX', 'init segment without a moov box', base);
   if (brands) {
     info.majorBrand = brands.major;

@@ -1,4 +1,4 @@
-import { concat, u32, u64 } from './bytes.js';
+import { u32, u64 } from './bytes.js';
 import type { ChildBox } from './boxes.js';
 import { BoxStreamError } from './errors.js';
 import type { BoxEvent, ChunkEvent, ChunkInfo, DataEvent, HeaderEvent, ParseEvent, ProducerReferenceTime } from './events.js';
@@ -6,7 +6,7 @@ import { MAX_HEADER_SIZE, readBoxHeader, type BoxHeader } from './header.js';
 import { readMoof, type MoofInfo } from './moof.js';
 import { readBrands, readMoov, requirePayload, type InitInfo } from './moov.js';
 import { PieceQueue } from './pieces.js';
-import { FIRST_TYPES, LEADING_TYPES, isJunkType } from './units.js';
+import { FIRST_TYPES, LEADING_TYPES, PADDING_TYPES, PARSED_LEADING_TYPES, isJunkType } from './units.js';
 
 /** Options of `Parser`. */
 export interface ParserOptions {
@@ -24,8 +24,9 @@ export interface ParserOptions {
    */
   maxChunkSize?: number;
   /**
-   * Copy each event's bytes into one fresh array instead of returning views of the pushed
-   * pieces. Use it when you reuse or mutate a buffer after pushing it. Default false.
+   * Copy each piece as it is pushed, so the caller may reuse or overwrite a buffer as soon as
+   * `push()` returns; events' parts are then views of the parser's own copies. Default false:
+   * no copy at all, parts are views of the pushed buffers.
    */
   copy?: boolean;
 }
@@ -55,7 +56,8 @@ function asChild(h: BoxHeader, bytes: Uint8Array): ChildBox {
  * while its events are in use, or pass `copy: true`.
  *
  * A malformed stream throws `BoxStreamError`; the events completed before the error are on
- * `error.events`. After an error the parser stays failed and throws the same error again.
+ * `error.events`. After an error the parser stays failed and throws the same error object again
+ * (with the same `events`: deliver them once, from the first throw).
  *
  * @example
  * const parser = new Parser();
@@ -69,7 +71,7 @@ function asChild(h: BoxHeader, bytes: Uint8Array): ChildBox {
 export class Parser {
   private readonly maxBoxSize: number;
   private readonly maxChunkSize: number;
-  private readonly copyParts: boolean;
+  private readonly copyPieces: boolean;
   private readonly pieces = new PieceQueue();
   private readonly scratch = new Uint8Array(MAX_HEADER_SIZE);
 
@@ -104,7 +106,7 @@ export class Parser {
   constructor(options: ParserOptions = {}) {
     this.maxBoxSize = options.maxBoxSize ?? 16 * MiB;
     this.maxChunkSize = options.maxChunkSize ?? 16 * MiB;
-    this.copyParts = options.copy ?? false;
+    this.copyPieces = options.copy ?? false;
   }
 
   /** Bytes pushed so far. */
@@ -122,7 +124,7 @@ export class Parser {
     if (this.ended) throw new BoxStreamError('ENDED', 'push() after end()', this.pieces.end);
     const events: ParseEvent[] = [];
     if (piece.byteLength === 0) return events;
-    this.pieces.push(piece);
+    this.pieces.push(this.copyPieces ? piece.slice() : piece);
     try {
       this.advance(events);
     } catch (err) {
@@ -167,7 +169,9 @@ export class Parser {
       const end = this.pieces.end;
       if (this.streaming !== null) {
         const upTo = Math.min(end, this.boxEnd);
-        if (upTo > this.sentUpTo) this.emitData(upTo, upTo === this.boxEnd, events);
+        // The last data event is sent even when empty (an mdat with no payload): consumers
+        // close the unit on `last`.
+        if (upTo > this.sentUpTo || upTo === this.boxEnd) this.emitData(upTo, upTo === this.boxEnd, events);
       }
       if (end < this.boxEnd) return;
       this.finishBox(events);
@@ -191,6 +195,9 @@ export class Parser {
     const t = h.type;
     if (isJunkType(t) || (h.offset === 0 && !FIRST_TYPES.has(t))) {
       throw new BoxStreamError('JUNK', 'not a box header', h.offset, t, h.size);
+    }
+    if (h.offset + h.size > Number.MAX_SAFE_INTEGER) {
+      throw new BoxStreamError('TOO_LARGE', 'box ends beyond 2^53 - 1', h.offset, t, h.size);
     }
     this.box = h;
     this.boxEnd = h.size === 0 ? Infinity : h.offset + h.size;
@@ -216,12 +223,28 @@ export class Parser {
     }
     // idle: nothing pending but leading boxes
     if (t === 'ftyp' || t === 'moov') {
+      // Padding before an init segment belongs to it; an emsg, prft, styp or sidx does not.
+      if (this.unitBoxes.some((b) => !PADDING_TYPES.has(b.type))) this.flushPending(events);
       this.phase = 'header';
       return this.hold(h);
     }
-    if (LEADING_TYPES.has(t)) return this.hold(h);
+    if (LEADING_TYPES.has(t)) {
+      // A leading box that boxstream need not parse and that would break the limits (or is
+      // open-ended) is no reason to fail: deliver what is pending and stream it on its own.
+      if (!PARSED_LEADING_TYPES.has(t) && !this.fits(h)) {
+        this.flushPending(events);
+        return this.beginStandalone(h, events);
+      }
+      return this.hold(h);
+    }
     this.flushPending(events);
     this.beginStandalone(h, events);
+  }
+
+  /** True when `h` can be held within the limits, given what is pending. */
+  private fits(h: BoxHeader): boolean {
+    const start = this.unitBoxes.length === 0 ? h.offset : this.unitStart;
+    return h.size !== 0 && h.size <= this.maxBoxSize && h.offset + h.size - start <= this.maxChunkSize;
   }
 
   /** Keeps a box that must be held (parsed or grouped); enforces the memory limits. */
@@ -234,7 +257,8 @@ export class Parser {
     }
     if (this.unitBoxes.length === 0) this.unitStart = h.offset;
     if (h.offset + h.size - this.unitStart > this.maxChunkSize) {
-      throw new BoxStreamError('TOO_LARGE', `unit larger than maxChunkSize (${this.maxChunkSize}) before its mdat`, h.offset, h.type, h.size);
+      const what = this.phase === 'header' ? 'header' : 'unit';
+      throw new BoxStreamError('TOO_LARGE', `${what} larger than maxChunkSize (${this.maxChunkSize}) before its media data`, h.offset, h.type, h.size);
     }
     this.unitBoxes.push(h);
   }
@@ -325,6 +349,8 @@ export class Parser {
       }
       case 'ftyp':
       case 'styp': {
+        // An styp only opens a segment before the moof; between moof and mdat it is opaque.
+        if (this.phase === 'chunk') return;
         const bytes = this.pieces.bytes(h.offset, end);
         const brands = readBrands(bytes, asChild(h, bytes));
         if (h.type === 'ftyp') this.brands = brands;
@@ -332,6 +358,7 @@ export class Parser {
         return;
       }
       case 'prft': {
+        if (this.phase === 'chunk') return;
         const bytes = this.pieces.bytes(h.offset, end);
         this.prft = readPrft(bytes, asChild(h, bytes));
         return;
@@ -456,8 +483,7 @@ export class Parser {
   }
 
   private parts(from: number, to: number): Uint8Array[] {
-    const views = this.pieces.views(from, to);
-    return this.copyParts && views.length > 0 ? [concat(views)] : views;
+    return this.pieces.views(from, to);
   }
 }
 

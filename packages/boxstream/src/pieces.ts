@@ -5,6 +5,8 @@ import { concat } from './bytes.js';
  * start offset. Pieces are kept as given (views, never copied) and dropped from the front once
  * every event that covers them has been emitted.
  */
+const EMPTY = new Uint8Array(0);
+
 export class PieceQueue {
   private pieces: Uint8Array[] = [];
   private starts: number[] = [];
@@ -97,12 +99,19 @@ export class PieceQueue {
   /** Forgets every piece that ends at or before absolute offset `upTo`. */
   release(upTo: number): void {
     while (this.head < this.pieces.length && this.starts[this.head] + this.pieces[this.head].byteLength <= upTo) {
+      // Let go of the piece now (its memory may be large), not at the next compaction.
+      this.pieces[this.head] = EMPTY;
       this.head++;
     }
-    // Compact now and then, so the arrays do not grow for the life of the stream.
+    // Compact in place now and then (no new arrays), so they do not grow for the life of the stream.
     if (this.head > 64 && this.head * 2 > this.pieces.length) {
-      this.pieces = this.pieces.slice(this.head);
-      this.starts = this.starts.slice(this.head);
+      const live = this.pieces.length - this.head;
+      for (let i = 0; i < live; i++) {
+        this.pieces[i] = this.pieces[this.head + i];
+        this.starts[i] = this.starts[this.head + i];
+      }
+      this.pieces.length = live;
+      this.starts.length = live;
       this.cursor = Math.max(0, this.cursor - this.head);
       this.head = 0;
     }

@@ -9,6 +9,12 @@
  */
 export const LEADING_TYPES: ReadonlySet<string> = new Set(['styp', 'prft', 'emsg', 'sidx', 'ssix', 'free', 'skip', 'uuid']);
 
+/** Leading boxes boxstream parses for chunk facts: they must be held, within the limits. */
+export const PARSED_LEADING_TYPES: ReadonlySet<string> = new Set(['styp', 'prft']);
+
+/** Padding and private boxes: before an ftyp they join the header (emsg, prft, styp, sidx do not). */
+export const PADDING_TYPES: ReadonlySet<string> = new Set(['free', 'skip', 'uuid']);
+
 /**
  * Top-level types a stream may start with. The first box of a stream must be one of these, so
  * that text, an HTML error page or MPEG-TS sent as MP4 is rejected at once as `JUNK` instead of

@@ -1,7 +1,7 @@
 // Hand-built edge cases: exact headers, limits, errors and the grouping of unusual layouts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BoxStreamError, Parser, concat, readBoxHeader, walkBoxes, type ChunkEvent, type ParseEvent } from '../src/index.js';
+import { BoxStreamError, Parser, concat, readBoxHeader, walkBoxes, type ChunkEvent, type HeaderEvent, type ParseEvent } from '../src/index.js';
 import { box, bytesOf, fullBox, init, largeBox, moof, parseAll, parseIn, sameBytes, typeBytes, u32Bytes, u64Bytes } from './helpers.js';
 
 function expectError(fn: () => unknown, code: string, fields: { offset?: number; boxType?: string; size?: number } = {}): BoxStreamError {
@@ -135,9 +135,15 @@ test('over-limit moof is rejected when its header is read, before anything is he
   parser.push(init());
   const e = expectError(() => parser.push(new Uint8Array([...u32Bytes(1001), ...typeBytes('moof')])), 'TOO_LARGE', { boxType: 'moof', size: 1001 });
   assert.is(e.offset, init().length);
-  // A unit that outgrows maxChunkSize before its mdat is rejected too.
-  const many = concat([init(), ...Array.from({ length: 20 }, () => box('free', new Uint8Array(100)))]);
-  expectError(() => parseAll(many, { maxChunkSize: 1000 }), 'TOO_LARGE', { boxType: 'free' });
+  // A header or chunk that outgrows maxChunkSize before its media data is rejected too.
+  const bigMoov = box('moov', new Uint8Array(2000));
+  expectError(() => parseAll(concat([box('ftyp', new Uint8Array(8)), bigMoov]), { maxChunkSize: 1000 }), 'TOO_LARGE', { boxType: 'moov' });
+  const prfts = Array.from({ length: 20 }, () => fullBox('prft', 0, 0, new Uint8Array(100)));
+  expectError(() => parseAll(concat([init(), ...prfts, chunk()]), { maxChunkSize: 1000 }), 'TOO_LARGE', { boxType: 'prft' });
+  // A box past 2^53 - 1 is refused even when its size alone fits.
+  const far = new Parser();
+  far.push(init());
+  expectError(() => far.push(largeBox('free', [], 2n ** 53n - 100n)), 'TOO_LARGE', { boxType: 'free' });
 });
 
 test('truncated end: TRUNCATED with the offset, type and size of the open box', () => {
@@ -311,17 +317,27 @@ test('zero-copy: an event inside one piece is one view of it; empty pushes retur
     assert.is(e.parts[0].buffer, bytes.buffer);
     assert.is(e.parts[0].byteOffset, e.offset);
   }
-  // Reusing a pushed buffer changes the views (documented); copy: true protects against it.
+  // Reusing a pushed buffer changes the views (documented); copy: true protects against it,
+  // even when the buffer is overwritten between the pushes of one unit.
   const reused = chunk();
   const views = new Parser();
   views.push(init());
-  const copied = new Parser({ copy: true });
-  copied.push(init());
   const [v] = views.push(reused);
-  const [c] = copied.push(reused);
   reused.fill(0);
   assert.is(v.parts[0][0], 0);
-  assert.ok(sameBytes(c.parts[0], chunk()));
+  const whole = concat([init(), chunk(), chunk(2)]);
+  const copied = new Parser({ copy: true });
+  const scratch = new Uint8Array(16);
+  const out: ParseEvent[] = [];
+  for (let at = 0; at < whole.length; at += 16) {
+    const n = Math.min(16, whole.length - at);
+    scratch.set(whole.subarray(at, at + n));
+    out.push(...copied.push(scratch.subarray(0, n)));
+    scratch.fill(0xaa);
+  }
+  out.push(...copied.end());
+  assert.ok(sameBytes(bytesOf(out), whole));
+  assert.equal(out.map((e) => e.kind), ['header', 'chunk', 'chunk']);
 });
 
 test('progressive delivery above maxChunkSize keeps order and bytes; small chunks stay whole', () => {
@@ -341,6 +357,57 @@ test('progressive delivery above maxChunkSize keeps order and bytes; small chunk
   // A standalone box above the limit streams as well.
   const boxEvents = parseAll(concat([init(), box('zzzz', new Uint8Array(3000))]), { maxChunkSize: 1000 });
   assert.equal(boxEvents.map((e) => [e.kind, e.kind === 'data' ? e.last : e.complete]), [['header', true], ['box', false], ['data', true]]);
+});
+
+test('leading boxes boxstream does not parse never fail the limits: pending ones are flushed, the big one streams', () => {
+  const pads = Array.from({ length: 20 }, () => box('free', new Uint8Array(100)));
+  const events = parseAll(concat([init(), ...pads, chunk()]), { maxChunkSize: 1000 });
+  assert.is(events.filter((e) => e.kind === 'chunk').length, 1);
+  assert.ok(sameBytes(bytesOf(events), concat([init(), ...pads, chunk()])));
+  // An emsg above maxBoxSize, and an open-ended free at the end, are opaque boxes.
+  const bigEmsg = fullBox('emsg', 0, 0, new Uint8Array(5000));
+  const openFree = new Uint8Array([0, 0, 0, 0, ...typeBytes('free'), 1, 2, 3]);
+  const more = parseAll(concat([init(), chunk(), bigEmsg, chunk(2), openFree]), { maxBoxSize: 1000, maxChunkSize: 2000 });
+  assert.equal(
+    more.map((e) => [e.kind, e.kind === 'data' ? e.last : e.complete]),
+    // The open-ended box: its bytes as they come, then an empty last data event at end().
+    [['header', true], ['chunk', true], ['box', false], ['data', true], ['chunk', true], ['box', false], ['data', false], ['data', true]],
+  );
+  assert.ok(sameBytes(bytesOf(more), concat([init(), chunk(), bigEmsg, chunk(2), openFree])));
+});
+
+test('emsg, prft, styp or sidx before an ftyp are box events; padding joins the header', () => {
+  const emsg = fullBox('emsg', 0, 0, [1]);
+  const events = parseAll(concat([emsg, box('free', []), init(), chunk()]));
+  assert.equal(events.map((e) => (e.kind === 'box' ? e.boxes[0].type : e.kind)), ['emsg', 'free', 'header', 'chunk']);
+  const padded = parseAll(concat([box('free', []), init(), chunk()]));
+  assert.equal(padded.map((e) => e.kind), ['header', 'chunk']);
+  assert.equal((padded[0] as HeaderEvent).boxes.map((b) => b.type), ['free', 'ftyp', 'moov']);
+});
+
+test('an styp between moof and mdat does not open a segment', () => {
+  const styp = box('styp', typeBytes('msdh'), u32Bytes(0), typeBytes('msdh'));
+  const [c] = chunks(parseAll(concat([init(), moof({}), styp, box('mdat', [1])])));
+  assert.is(c.info.segmentStart, false);
+  assert.equal(c.boxes.map((b) => b.type), ['moof', 'styp', 'mdat']);
+});
+
+test('a progressive chunk with an empty mdat still ends with a last data event', () => {
+  const m = moof({});
+  const events = parseAll(concat([m, box('mdat', [])]), { maxChunkSize: m.length + 4 });
+  assert.equal(events.map((e) => [e.kind, e.kind === 'data' ? e.last : e.complete]), [['chunk', false], ['data', true]]);
+  assert.is(events[1].size, 0);
+});
+
+test('pieces are let go as soon as their events were emitted', () => {
+  const parser = new Parser();
+  const big = new Uint8Array(1 << 20);
+  parser.push(init());
+  for (let i = 0; i < 10; i++) parser.push(concat([moof({ seq: i }), box('mdat', big)]));
+  // White-box: the queue keeps no reference to delivered pieces.
+  const queue = (parser as unknown as { pieces: { pieces: Uint8Array[] } }).pieces;
+  const held = queue.pieces.reduce((n, p) => n + p.byteLength, 0);
+  assert.is(held, 0);
 });
 
 test('segment offsets count from the latest styp, or from the first chunk after the header', () => {

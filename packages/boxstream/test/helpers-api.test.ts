@@ -43,4 +43,24 @@ test('readChildren: size 0 runs to the end of the range; absolute offsets with a
   assert.throws(() => readChildren(bytes, 0, 12), (e: unknown) => e instanceof BoxStreamError && e.code === 'TRUNCATED');
 });
 
+test('parseInit and parseMoof read no further than the box they need', () => {
+  const stream = fixture('lldash-stream.mp4');
+  const cut = stream.subarray(0, 2000); // init, then part of the first chunk
+  assert.is(parseInit(cut).tracks.length, 1);
+  const segment = fixture('lldash-segment.m4s');
+  assert.is(parseMoof(segment.subarray(0, segment.length - 50)).sequenceNumber, 1);
+});
+
+test('walkBoxes copes with QuickTime layouts: udta zero terminator, meta without version, sound entry v1', () => {
+  const hdlr = box('hdlr', new Uint8Array(25));
+  const qtMeta = box('meta', hdlr, box('ilst', []));
+  const udta = box('udta', qtMeta, [0, 0, 0, 0]);
+  const types = [...walkBoxes(udta)].map((b) => `${b.depth}:${b.type}`);
+  assert.equal(types, ['0:udta', '1:meta', '2:hdlr', '2:ilst']);
+  const v1 = new Uint8Array(44);
+  v1[9] = 1; // version 1 sound sample entry: 16 more bytes before its children
+  const entry = box('mp4a', v1, box('esds', new Uint8Array(4)));
+  assert.equal([...walkBoxes(entry)].map((b) => b.type), ['mp4a', 'esds']);
+});
+
 test.run();

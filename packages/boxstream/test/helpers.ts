@@ -111,6 +111,27 @@ export function describe(events: ParseEvent[]): string {
   );
 }
 
+/**
+ * Like `describe`, with each progressive unit and its data events folded into one entry: how
+ * data events split a unit depends on the pieces, the units themselves must not.
+ */
+export function describeUnits(events: ParseEvent[]): string {
+  const units: Record<string, unknown>[] = [];
+  for (const e of events) {
+    const bytes = e.parts.reduce((n, p) => n + p.byteLength, 0);
+    if (e.kind === 'data') {
+      const last = units[units.length - 1];
+      last.bytes = (last.bytes as number) + bytes;
+      if (e.last) last.ended = true;
+    } else {
+      const { parts, ...rest } = e;
+      void parts;
+      units.push({ ...rest, bytes, ended: e.complete });
+    }
+  }
+  return JSON.stringify(units, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+}
+
 /** All the bytes the events carry, back to back. */
 export function bytesOf(events: ParseEvent[]): Uint8Array {
   return concat(events.flatMap((e) => e.parts));

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Parser, type ParseEvent } from '../src/index.js';
-import { bytesOf, describe, fixture, parseAll, parseIn, random, sameBytes } from './helpers.js';
+import { bytesOf, describe, describeUnits, fixture, parseAll, parseIn, random, sameBytes } from './helpers.js';
 
 const FIXTURES = ['lldash-init.mp4', 'lldash-segment.m4s', 'lldash-stream.mp4', 'fragmented.mp4', 'multitrack.mp4', 'init.mp4'];
 
@@ -65,14 +65,24 @@ for (const name of FIXTURES) {
     }
   });
 
-  test(`${name}: copy option gives the same events in single fresh parts`, () => {
+  test(`${name}: copy option gives the same events in parts that are not the input`, () => {
     const events = parseIn(bytes, [7, 100, 3000], { copy: true });
     assert.is(describe(events), expected);
-    for (const e of events) {
-      assert.ok(e.parts.length <= 1);
-      if (e.parts.length === 1) assert.is.not(e.parts[0].buffer, bytes.buffer);
-    }
+    for (const e of events) for (const p of e.parts) assert.is.not(p.buffer, bytes.buffer);
     assert.ok(sameBytes(bytesOf(events), bytes));
+  });
+
+  test(`${name}: progressive delivery (small maxChunkSize) gives the same units at any split`, () => {
+    const options = { maxChunkSize: 2000 };
+    const reference = describeUnits(parseAll(bytes, options));
+    for (const seed of [5, 6, 7]) {
+      const rnd = random(seed);
+      const lengths: number[] = [];
+      for (let total = 0; total < bytes.length; total += lengths[lengths.length - 1]) lengths.push(1 + Math.floor(rnd() * 700));
+      const events = parseIn(bytes, lengths, options);
+      assert.is(describeUnits(events), reference, `seed ${seed}`);
+      assert.ok(sameBytes(bytesOf(events), bytes));
+    }
   });
 }
 
