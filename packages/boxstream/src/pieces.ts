@@ -1,23 +1,31 @@
 import { concat } from './bytes.js';
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * The pushed pieces the parser still needs, in stream order, each remembered with its absolute
  * start offset. Pieces are kept as given (views, never copied) and dropped from the front once
- * every event that covers them has been emitted.
+ * every event that covers them has been emitted. The arrays are reused, never shrunk, so that
+ * pushing allocates nothing once they reached the stream's working size.
  */
-const EMPTY = new Uint8Array(0);
-
 export class PieceQueue {
-  private pieces: Uint8Array[] = [];
-  private starts: number[] = [];
+  private readonly pieces: Uint8Array[] = [];
+  private readonly starts: number[] = [];
+  private count = 0; // slots in use: [0, count)
   private head = 0; // index of the first live piece
   private cursor = 0; // index of the piece found by the last `locate`
   /** Absolute offset one past the last byte pushed. */
   end = 0;
 
   push(piece: Uint8Array): void {
-    this.pieces.push(piece);
-    this.starts.push(this.end);
+    if (this.count < this.pieces.length) {
+      this.pieces[this.count] = piece;
+      this.starts[this.count] = this.end;
+    } else {
+      this.pieces.push(piece);
+      this.starts.push(this.end);
+    }
+    this.count++;
     this.end += piece.byteLength;
   }
 
@@ -98,20 +106,20 @@ export class PieceQueue {
 
   /** Forgets every piece that ends at or before absolute offset `upTo`. */
   release(upTo: number): void {
-    while (this.head < this.pieces.length && this.starts[this.head] + this.pieces[this.head].byteLength <= upTo) {
+    while (this.head < this.count && this.starts[this.head] + this.pieces[this.head].byteLength <= upTo) {
       // Let go of the piece now (its memory may be large), not at the next compaction.
       this.pieces[this.head] = EMPTY;
       this.head++;
     }
     // Compact in place now and then (no new arrays), so they do not grow for the life of the stream.
-    if (this.head > 64 && this.head * 2 > this.pieces.length) {
-      const live = this.pieces.length - this.head;
+    if (this.head > 64 && this.head * 2 > this.count) {
+      const live = this.count - this.head;
       for (let i = 0; i < live; i++) {
         this.pieces[i] = this.pieces[this.head + i];
         this.starts[i] = this.starts[this.head + i];
       }
-      this.pieces.length = live;
-      this.starts.length = live;
+      for (let i = live; i < this.count; i++) this.pieces[i] = EMPTY;
+      this.count = live;
       this.cursor = Math.max(0, this.cursor - this.head);
       this.head = 0;
     }
