@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadavg } from 'node:os';
 import { machineInfo } from '../report/machine.js';
+import { playersSummary } from '../report/players.js';
 import { timestamp, writeResults } from '../report/results.js';
 import { latencyChartSvg } from '../report/latency-chart.js';
 import { measuredTable, quietTable, ratioTable } from '../report/latency-table.js';
@@ -250,6 +251,8 @@ async function main(): Promise<void> {
     writeFileSync(svgFile, latencyChartSvg(rated, subtitle));
     log(`chart: ${svgFile}`);
   }
+  const players = playersSummary(options.resultsDir);
+  if (players !== undefined) log(`\n${players}`);
   if (options.json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
   const failed = rated.some((s) => s.errors > 0 || s.mismatchedBytes > 0);
   process.exitCode = failed ? 1 : 0;
