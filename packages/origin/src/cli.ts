@@ -29,6 +29,7 @@ Options:
   --ingest-port <n>       separate listener for PUT/POST/DELETE; the main port then refuses them
   --ingest-host <addr>    address of the ingest listener (default 127.0.0.1)
   --ingest-idle-ms <ms>   abort an upload whose body sends nothing this long, 0 = never (default 10000)
+  --reader-stall-ms <ms>  drop a reader whose connection takes no bytes this long, 0 = never (default 30000)
   --headers-timeout-ms <ms>  time allowed for a request's headers (default 10000)
   --max-header-bytes <n>  largest request head (default 16384)
   --log-format <f>        access log as 'text' (default) or 'json'
@@ -57,6 +58,39 @@ function ttlRule(spec: string): TtlRule {
   return { prefix, ttlMs: integer('ttl-prefix', spec.slice(eq + 1), 0) * 1000 };
 }
 
+/** Most bytes of log lines left waiting on a slow stdout; lines beyond it are dropped and counted. */
+const STDOUT_BACKLOG_BYTES = 1024 * 1024;
+
+/**
+ * stdout for the access log. A reader that goes away (`| head -1`) turns logging off instead of
+ * crashing the origin with EPIPE; a reader that is slow costs at most STDOUT_BACKLOG_BYTES of
+ * memory: further lines are dropped, and how many is told on stderr once it catches up.
+ */
+const stdout = {
+  closed: false,
+  dropped: 0,
+  line(text: string): void {
+    if (this.closed) return;
+    if (process.stdout.writableLength > STDOUT_BACKLOG_BYTES) {
+      if (this.dropped++ === 0) process.stdout.once('drain', () => this.reportDrops());
+      return;
+    }
+    process.stdout.write(text);
+  },
+  reportDrops(): void {
+    if (this.dropped === 0) return;
+    process.stderr.write(`boxstream-origin: stdout too slow, ${this.dropped} access log line(s) dropped\n`);
+    this.dropped = 0;
+  },
+};
+process.stdout.on('error', () => {
+  // EPIPE and the like: nobody reads the log any more. The origin itself carries on.
+  stdout.closed = true;
+});
+process.stderr.on('error', () => {
+  // Warnings have nowhere to go; that must not stop the origin either.
+});
+
 async function main(): Promise<void> {
   let values;
   try {
@@ -80,6 +114,7 @@ async function main(): Promise<void> {
         'ingest-port': { type: 'string' },
         'ingest-host': { type: 'string' },
         'ingest-idle-ms': { type: 'string' },
+        'reader-stall-ms': { type: 'string' },
         'headers-timeout-ms': { type: 'string' },
         'max-header-bytes': { type: 'string' },
         'log-format': { type: 'string' },
@@ -106,6 +141,7 @@ async function main(): Promise<void> {
   if (logFormat !== 'text' && logFormat !== 'json') fail(`--log-format must be 'text' or 'json', got '${logFormat}'`);
   const ingestPort = values['ingest-port'] === undefined ? undefined : integer('ingest-port', values['ingest-port'], 0);
   if (ingestPort !== undefined && ingestPort > 65535) fail(`--ingest-port must be at most 65535, got ${ingestPort}`);
+  if (values['ingest-host'] !== undefined && ingestPort === undefined) fail('--ingest-host needs --ingest-port');
   const secret = values['ingest-secret'] ?? process.env.BOXSTREAM_INGEST_SECRET;
   if (secret === '') fail('the ingest secret must not be empty');
   const grace = integer('grace-ms', values['grace-ms'], 10_000);
@@ -127,9 +163,10 @@ async function main(): Promise<void> {
     dir: values.dir,
     ingestSecret: secret,
     ingestIdleMs: optionalInt('ingest-idle-ms'),
+    readerStallMs: optionalInt('reader-stall-ms'),
     headersTimeoutMs: optionalInt('headers-timeout-ms'),
     maxHeaderBytes: optionalInt('max-header-bytes'),
-    log: values.quiet ? undefined : (entry) => process.stdout.write(formatAccessLog(entry, logFormat)),
+    log: values.quiet ? undefined : (entry) => stdout.line(formatAccessLog(entry, logFormat)),
   });
   let running;
   try {
@@ -138,13 +175,14 @@ async function main(): Promise<void> {
     process.stderr.write(`boxstream-origin: cannot listen: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
-  process.stdout.write(`listening on ${running.url}\n`);
-  if (running.ingest !== undefined) process.stdout.write(`ingest on ${running.ingest.url}\n`);
+  stdout.line(`listening on ${running.url}\n`);
+  if (running.ingest !== undefined) stdout.line(`ingest on ${running.ingest.url}\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(130); // a second signal: do not wait any longer
     stopping = true;
     process.stderr.write(`boxstream-origin: ${signal}, closing\n`);
+    stdout.reportDrops();
     // Uploads in flight finish (bounded by --grace-ms), queued disk writes land, then exit 0.
     running.close(grace).then(() => process.exit(0));
   };

@@ -2,6 +2,7 @@
 // object still being written is served chunked from byte 0 and then follows the upload: each
 // published unit is written once, in the tick it was published, to every reader that is caught up.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { whenDone } from './lifetime.js';
 import { admitRead } from './limits.js';
 import type { OriginMetrics } from './metrics.js';
 import type { OriginContext, RequestTally } from './options.js';
@@ -28,14 +29,14 @@ function serve(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, ob
   if (object.state === 'writing') {
     // No Content-Length: Node frames the body chunked, and a cut connection tells the player
     // the object is incomplete. Range is ignored: the body always starts at byte 0.
-    res.writeHead(200, { 'Content-Type': object.contentType, 'Cache-Control': ctx.liveCacheControl });
+    res.writeHead(200, { 'Content-Type': object.contentType, 'Cache-Control': ctx.liveCacheControl, ...STORED_OBJECT_HEADERS });
     if (head) {
       res.end();
       return;
     }
     // Send the headers now: the player learns its segment exists on the upload's first byte.
     res.flushHeaders();
-    new Cursor(res, object, object.units, tally, ctx.metrics).start();
+    new Cursor(ctx, req, res, object, object.units, tally).start();
     return;
   }
   serveComplete(ctx, req, res, object, head, tally);
@@ -67,6 +68,7 @@ function serveComplete(ctx: OriginContext, req: IncomingMessage, res: ServerResp
     'Content-Length': String(length),
     'Accept-Ranges': 'bytes',
     ...validators,
+    ...STORED_OBJECT_HEADERS,
   };
   if (range !== undefined) {
     status = 206;
@@ -79,8 +81,17 @@ function serveComplete(ctx: OriginContext, req: IncomingMessage, res: ServerResp
     res.end();
     return;
   }
-  new Cursor(res, object, units, tally, ctx.metrics).start();
+  new Cursor(ctx, req, res, object, units, tally).start();
 }
+
+/**
+ * Stored objects are whatever an encoder uploaded, served on the same origin as /player: a
+ * browser must never sniff one into HTML or run it as a document with this origin's rights.
+ */
+const STORED_OBJECT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': 'sandbox',
+});
 
 /** If-None-Match (weak comparison, RFC 9110 13.1.2), else If-Modified-Since. */
 function notModified(req: IncomingMessage, object: StoredObject): boolean {
@@ -113,31 +124,39 @@ function ifRangeHolds(req: IncomingMessage, object: StoredObject): boolean {
 /**
  * A response following a list of units: `index` is the next unit to write. Woken by the object
  * on every publish and state change; writes while the socket takes them, then waits for
- * 'drain' and catches up from the list. No timers, no copies: the units are the stored ones.
+ * 'drain' and catches up from the list. No copies: the units are the stored ones. No timers
+ * while the reader keeps up; while it waits for 'drain', its socket's own inactivity timeout
+ * (`readerStallMs`) is armed, so a client that stops reading cannot hold the object forever.
  */
 class Cursor implements ObjectReader {
   private index = 0;
   private waiting = false;
   private done = false;
+  private stallListening = false;
   /** True when `units` is the object's own list (it may still grow); false for a range's views. */
   private readonly follows: boolean;
   /** Units from this index on were published while this reader was following (fan-out, not catch-up). */
   private liveFrom = 0;
+  private readonly metrics: OriginMetrics;
 
   constructor(
+    private readonly ctx: OriginContext,
+    private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly object: StoredObject,
     private readonly units: readonly Uint8Array[],
     private readonly tally: RequestTally,
-    private readonly metrics: OriginMetrics,
   ) {
     this.follows = units === object.units;
+    this.metrics = ctx.metrics;
   }
 
   start(): void {
     this.liveFrom = this.follows ? this.units.length : Infinity;
     this.object.addReader(this);
-    this.res.on('close', this.onClose);
+    // Released when the response closes or its connection does (a pipelined response queued
+    // behind another one never sees its own 'close' when the client leaves).
+    whenDone(this.req, this.res, this.release);
     this.pump();
   }
 
@@ -168,6 +187,7 @@ class Cursor implements ObjectReader {
       if (!res.write(unit)) {
         this.waiting = true;
         res.once('drain', this.onDrain);
+        this.armStall();
         return;
       }
     }
@@ -177,12 +197,32 @@ class Cursor implements ObjectReader {
       res.end();
     } else if (state === 'aborted') {
       this.release();
-      cutResponse(res);
+      cutResponse(res, this.ctx.readerStallMs);
     }
   }
 
+  /** One inactivity timeout on the socket while this reader waits for 'drain' (none while it keeps up). */
+  private armStall(): void {
+    const ms = this.ctx.readerStallMs;
+    if (ms <= 0) return;
+    if (!this.stallListening) {
+      this.stallListening = true;
+      this.res.on('timeout', this.onStall);
+    }
+    // Queued behind another response: Node arms it on the socket when this one's turn comes.
+    this.res.setTimeout(ms);
+  }
+
+  private readonly onStall = (): void => {
+    if (!this.waiting || this.done) return;
+    this.metrics.readerStalls++;
+    this.release();
+    this.res.destroy();
+  };
+
   private readonly onDrain = (): void => {
     this.waiting = false;
+    if (this.stallListening) this.res.socket?.setTimeout(0);
     const from = Math.max(this.index, this.liveFrom);
     this.pump();
     // Units published while this reader waited for 'drain' reached it only now: that is their
@@ -194,29 +234,34 @@ class Cursor implements ObjectReader {
     }
   };
 
-  private readonly onClose = (): void => {
-    this.release();
-  };
-
-  private release(): void {
+  private readonly release = (): void => {
     if (this.done) return;
     this.done = true;
     this.object.removeReader(this);
-    this.res.removeListener('close', this.onClose);
-  }
+  };
 }
 
 /**
  * Ends a chunked response without its terminating zero-length chunk: the bytes already written
  * are flushed, then the connection is closed, so the player sees a truncated body and knows the
- * object is incomplete.
+ * object is incomplete. A response still queued behind another one on a pipelined connection
+ * is cut when its turn comes, once Node has flushed what it buffered for it. A client that does
+ * not read what is left is dropped after `stallMs` without progress (`0`: never).
  */
-function cutResponse(res: ServerResponse): void {
+function cutResponse(res: ServerResponse, stallMs: number): void {
   const socket = res.socket;
-  if (socket === null || socket.destroyed) return;
+  if (socket === null) {
+    if (!res.destroyed) res.once('socket', () => process.nextTick(cutResponse, res, stallMs));
+    return;
+  }
+  if (socket.destroyed) return;
   socket.end(); // flushes what is buffered (end() uncorks), then FIN
-  if (socket.writableFinished) socket.destroy();
-  else socket.once('finish', () => socket.destroy());
+  if (socket.writableFinished) {
+    socket.destroy();
+    return;
+  }
+  socket.once('finish', () => socket.destroy());
+  if (stallMs > 0) socket.setTimeout(stallMs, () => socket.destroy());
 }
 
 /**
@@ -236,22 +281,22 @@ class HeldRead implements KeyWaiter {
     ctx.metrics.holds++;
     ctx.store.wait(key, this);
     this.timer = setTimeout(this.expire, ctx.holdMs);
-    res.on('close', this.leave);
+    // Also when the connection closes while this response is queued behind another one.
+    whenDone(req, res, this.leave);
   }
 
   arrive(object: StoredObject): void {
     this.ctx.metrics.earlyJoins++;
     clearTimeout(this.timer);
-    this.res.removeListener('close', this.leave);
     serve(this.ctx, this.req, this.res, object, this.tally);
   }
 
   private readonly expire = (): void => {
     this.ctx.store.unwait(this.key, this);
-    this.res.removeListener('close', this.leave);
     sendNotFound(this.res);
   };
 
+  /** The request is over (it may have been answered already): idempotent. */
   private readonly leave = (): void => {
     clearTimeout(this.timer);
     this.ctx.store.unwait(this.key, this);

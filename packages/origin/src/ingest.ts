@@ -1,5 +1,6 @@
 // PUT/POST (equal) and DELETE. Upload bodies become published units: ISO-BMFF bodies through
-// boxstream, one unit per header/chunk/box event; other bodies one unit per received piece;
+// boxstream, one unit per header/chunk/box event; other bodies one unit per received piece, the
+// pieces that arrive in the same event-loop turn after the first being joined into one;
 // manifests buffered and swapped in whole when their upload completes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BoxStreamError, Parser, type ParseEvent } from 'boxstream';
@@ -12,9 +13,10 @@ import {
   manifestKind,
   type ManifestKind,
 } from './content-types.js';
+import { whenDone } from './lifetime.js';
 import { admitUpload } from './limits.js';
 import type { OriginContext, RequestTally } from './options.js';
-import { sendEmpty, sendNotFound, sendText } from './respond.js';
+import { sendContinue, sendEmpty, sendNotFound, sendText } from './respond.js';
 import type { StoredObject } from './store.js';
 
 /** Answers a PUT or POST to `key`. */
@@ -25,6 +27,11 @@ export function handleWrite(ctx: OriginContext, req: IncomingMessage, res: Serve
     // Players would get the encoded bytes: we never replay the uploader's headers.
     return sendText(res, 415, `Content-Encoding '${encoding}' is not supported; upload identity bytes`, undefined, true);
   }
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined && !onlyChunked(te)) {
+    // Node decodes the chunked framing only: any other coding would be stored still encoded.
+    return sendText(res, 501, `Transfer-Encoding '${te}' is not supported; use chunked`, undefined, true);
+  }
   const manifest = manifestKind(key, req.headers['content-type']);
   const limit = manifest !== undefined ? ctx.maxManifestSize : ctx.maxObjectSize;
   const declared = req.headers['content-length'];
@@ -34,20 +41,41 @@ export function handleWrite(ctx: OriginContext, req: IncomingMessage, res: Serve
   if (!admitUpload(ctx, res)) return;
   const metrics = ctx.metrics;
   metrics.uploadStarted();
-  // In flight until its response closes, whichever way the upload ends.
-  res.once('close', () => metrics.uploadEnded());
+  // In flight until the request is over, whichever way the upload ends (its connection closing
+  // while the response is still queued behind another one included).
+  whenDone(req, res, () => metrics.uploadEnded());
   // While draining, finish this upload but let the encoder reconnect elsewhere afterwards.
   if (ctx.lifecycle.draining) res.shouldKeepAlive = false;
   new Upload(ctx, req, res, key, manifest, limit, tally);
+  // `Expect: 100-continue`: only now that size, auth and limits passed is the body asked for.
+  sendContinue(res);
 }
 
-/** Answers a DELETE of `key`: 200, or 404 when there is nothing under it. */
+/** Whether a Transfer-Encoding list names chunked only (`chunked`, any case; Node rejects repeats). */
+function onlyChunked(te: string): boolean {
+  for (const coding of te.split(',')) if (coding.trim().toLowerCase() !== 'chunked') return false;
+  return true;
+}
+
+/**
+ * Answers a DELETE of `key`: 200, or 404 when there is nothing under it. It also applies to the
+ * uploads of `key` that have not made their object visible yet (a manifest being buffered, a
+ * body whose first bytes are still being sniffed): they finish, but never bring the key back.
+ */
 export function handleDelete(ctx: OriginContext, res: ServerResponse, key: string): void {
   // Readers in flight hold the object itself, so they finish with what they were following:
   // a complete object is sent whole; one still being written keeps following its upload.
-  if (ctx.store.delete(key) === undefined) return sendNotFound(res);
+  const pending = ctx.pendingUploads.get(key);
+  if (pending !== undefined) {
+    ctx.pendingUploads.delete(key);
+    for (const upload of pending) upload.cancel();
+  }
+  if (ctx.store.delete(key) === undefined && pending === undefined) return sendNotFound(res);
   sendEmpty(res, 200);
 }
+
+/** Small pieces of one event-loop turn are joined up to this size (see `Upload.batch`). */
+const BATCH_BYTES = 16 * 1024;
 
 /** Pieces held until the first 8 bytes decide whether a body is ISO-BMFF. */
 const SNIFF_BYTES = 8;
@@ -57,6 +85,21 @@ class Upload {
   private received = 0;
   private finished = false; // responded, failed, or aborted: ignore the rest
   private ended = false;
+  /** Deleted before its object became visible: the rest of the body is read and dropped. */
+  private cancelled = false;
+  /** Whether this upload is listed in `ctx.pendingUploads` (until its object is visible). */
+  private pending = true;
+  /**
+   * Node hands over every HTTP chunk of a body as its own piece, and one socket read can hold
+   * thousands of them (1-byte chunks). The first piece of an event-loop turn is processed at
+   * once; the ones after it in the same turn are collected here and processed as one piece
+   * when they reach BATCH_BYTES, or by a setImmediate right after the turn's I/O. So units (and
+   * parser views) are bounded by bytes and reads, not by the chunk framing; a piece that arrives
+   * alone, or a large one, is never delayed or copied.
+   */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private turnOpen = false;
   /** Pieces before the object exists (sniffing) or the whole body (manifests). */
   private held: Buffer[] = [];
   private heldBytes = 0;
@@ -80,6 +123,28 @@ class Upload {
     // The socket's own inactivity timer (no per-upload timer of ours): an upload that sends
     // nothing for ingestIdleMs is treated as aborted, so a stalled encoder cannot pin readers.
     if (ctx.ingestIdleMs > 0) req.setTimeout(ctx.ingestIdleMs, this.onIdle);
+    let pending = ctx.pendingUploads.get(key);
+    if (pending === undefined) ctx.pendingUploads.set(key, (pending = new Set()));
+    pending.add(this);
+  }
+
+  /** DELETE of this key before the object became visible: finish the request, store nothing. */
+  cancel(): void {
+    this.pending = false;
+    if (this.finished) return;
+    this.cancelled = true;
+    this.held = [];
+    this.heldBytes = 0;
+  }
+
+  /** Leaves `ctx.pendingUploads`: the object is visible now, or the upload is over. */
+  private unlist(): void {
+    if (!this.pending) return;
+    this.pending = false;
+    const set = this.ctx.pendingUploads.get(this.key);
+    if (set === undefined) return;
+    set.delete(this);
+    if (set.size === 0) this.ctx.pendingUploads.delete(this.key);
   }
 
   private readonly onData = (piece: Buffer): void => {
@@ -90,6 +155,42 @@ class Upload {
     if (this.received > this.limit) {
       return this.fail(413, `body larger than the limit of ${this.limit} bytes`);
     }
+    if (this.cancelled) return;
+    if (this.turnOpen) {
+      // Only small pieces are joined, into units of about BATCH_BYTES; a large piece goes on
+      // at once, as it is (after the small ones before it).
+      if (piece.byteLength >= BATCH_BYTES) {
+        this.flush();
+        return this.take(piece);
+      }
+      this.batch.push(piece);
+      this.batchBytes += piece.byteLength;
+      if (this.batchBytes >= BATCH_BYTES) this.flush();
+      return;
+    }
+    this.turnOpen = true;
+    setImmediate(this.endTurn);
+    this.take(piece);
+  };
+
+  private readonly endTurn = (): void => {
+    this.turnOpen = false;
+    this.flush();
+  };
+
+  /** Processes the pieces collected in this turn as one (no copy when there is only one). */
+  private flush(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    const piece = batch.length === 1 ? batch[0] : Buffer.concat(batch, this.batchBytes);
+    this.batch = [];
+    this.batchBytes = 0;
+    this.take(piece);
+  }
+
+  /** One piece of the body, in order: held (sniffing, manifests) or fed to the object. */
+  private take(piece: Buffer): void {
+    if (this.finished || this.cancelled) return;
     try {
       if (this.object !== null) return this.feed(piece);
       this.held.push(piece);
@@ -98,12 +199,19 @@ class Upload {
     } catch (err) {
       this.failUnexpected(err);
     }
-  };
+  }
 
   private readonly onEnd = (): void => {
     this.ended = true;
     if (this.ctx.ingestIdleMs > 0) this.req.setTimeout(0);
+    // The last pieces of this turn first.
+    this.flush();
+    this.unlist();
     if (this.finished) return;
+    if (this.cancelled) {
+      this.finished = true;
+      return this.respond();
+    }
     try {
       if (this.manifest !== undefined) return this.swapManifest();
       if (this.object === null) this.begin();
@@ -126,7 +234,11 @@ class Upload {
   };
 
   private readonly onClose = (): void => {
+    this.unlist();
     if (this.ended || this.finished) return;
+    // What arrived is kept (readers get it, then see the cut).
+    this.flush();
+    if (this.finished) return;
     // The uploader went away mid-body: readers must see an incomplete object, not a short one.
     this.finished = true;
     this.object?.abort('upload aborted by the client');
@@ -158,6 +270,7 @@ class Upload {
     const store = this.ctx.store;
     const object = store.create(this.key, { contentType });
     this.object = object;
+    this.unlist();
     this.replaced = store.insert(object) !== undefined;
     const held = this.held;
     this.held = [];
@@ -239,7 +352,10 @@ class Upload {
   private fail(status: number, text: string): void {
     if (this.finished) return;
     this.finished = true;
+    this.unlist();
     this.held = [];
+    this.batch = [];
+    this.batchBytes = 0;
     this.object?.abort(text);
     this.req.removeListener('data', this.onData);
     sendText(this.res, status, text, undefined, true);

@@ -39,6 +39,8 @@ export class OriginMetrics {
   uploadsInProgress = 0;
   uploadsAborted = 0;
   uploadsStalled = 0;
+  /** Readers dropped because their connection took no bytes for `readerStallMs`. */
+  readerStalls = 0;
   receivedBytes = 0;
   sentBytes = 0;
   chunksPublished = 0;
@@ -117,9 +119,10 @@ export function renderMetrics(src: MetricsSources): string {
   metric('uploads_aborted_total', 'counter', 'Uploads that ended without completing (client gone, stalled, malformed).', m.uploadsAborted);
   metric('upload_stalls_total', 'counter', 'Uploads cut because no body byte arrived within the idle timeout.', m.uploadsStalled);
   metric('received_bytes_total', 'counter', 'Upload body bytes received.', m.receivedBytes);
-  metric('sent_bytes_total', 'counter', 'Object body bytes written to readers.', m.sentBytes);
+  metric('sent_bytes_total', 'counter', 'Object body bytes handed to readers\' responses (res.write), not bytes the client acknowledged: a reader that leaves loses what was still buffered.', m.sentBytes);
   metric('chunks_published_total', 'counter', 'Units (CMAF header, chunk, box, or opaque piece) published.', m.chunksPublished);
   metric('readers', 'gauge', 'Responses following an object.', st.readers);
+  metric('reader_stalls_total', 'counter', 'Readers dropped because their connection took no bytes within the stall timeout.', m.readerStalls);
   metric('held_requests', 'gauge', 'Requests held waiting for a key to appear.', st.waiters);
   metric('holds_total', 'counter', 'Requests for a missing key that were held.', m.holds);
   metric('early_joins_total', 'counter', 'Held requests that got their object when its upload started.', m.earlyJoins);

@@ -73,6 +73,11 @@ export interface OriginOptions {
   ingestSecret?: string;
   /** An upload body with no bytes for this long is aborted, ms; `0` never. Default 10000. */
   ingestIdleMs?: number;
+  /**
+   * A reader whose connection takes no bytes for this long while the origin has more for it
+   * (waiting for 'drain', or a cut response not flushed) is dropped, ms; `0` never. Default 30000.
+   */
+  readerStallMs?: number;
   /** Time allowed for a request's headers (slowloris), ms. Used by `listen()`. Default 10000. */
   headersTimeoutMs?: number;
   /** Largest request head (request line and headers), bytes. Used by `listen()`. Default 16384. */
@@ -113,6 +118,9 @@ export interface OriginContext {
   maxUploads: number;
   maxReaders: number;
   ingestIdleMs: number;
+  readerStallMs: number;
+  /** Uploads by key that have not made their object visible yet (manifests, sniffing): DELETE reaches them here. */
+  pendingUploads: Map<string, Set<{ cancel(): void }>>;
   headersTimeoutMs: number;
   maxHeaderBytes: number;
   metricsPath: string | false;
@@ -159,7 +167,7 @@ export interface RequestTally {
 function resolveProduction(options: OriginOptions): Pick<
   OriginContext,
   | 'retention' | 'metrics' | 'auth' | 'disk' | 'role' | 'lifecycle' | 'maxUploads' | 'maxReaders'
-  | 'ingestIdleMs' | 'headersTimeoutMs' | 'maxHeaderBytes' | 'metricsPath' | 'healthPath' | 'warn'
+  | 'ingestIdleMs' | 'readerStallMs' | 'pendingUploads' | 'headersTimeoutMs' | 'maxHeaderBytes' | 'metricsPath' | 'healthPath' | 'warn'
 > {
   const nonNegative = (name: string, value: number | undefined, fallback: number): number => {
     const v = value ?? fallback;
@@ -193,6 +201,8 @@ function resolveProduction(options: OriginOptions): Pick<
     maxUploads: nonNegative('maxUploads', options.maxUploads, 64),
     maxReaders: nonNegative('maxReaders', options.maxReaders, 10_000),
     ingestIdleMs: nonNegative('ingestIdleMs', options.ingestIdleMs, 10_000),
+    readerStallMs: nonNegative('readerStallMs', options.readerStallMs, 30_000),
+    pendingUploads: new Map(),
     headersTimeoutMs: nonNegative('headersTimeoutMs', options.headersTimeoutMs, 10_000),
     maxHeaderBytes: nonNegative('maxHeaderBytes', options.maxHeaderBytes, 16 * 1024),
     metricsPath: options.metricsPath ?? '/metrics',

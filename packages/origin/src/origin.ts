@@ -4,13 +4,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { admitIngest } from './auth.js';
 import { ALLOWED_METHODS } from './cors.js';
 import { handleRead } from './egress.js';
+import { whenDone } from './lifetime.js';
 import { handleDelete, handleWrite } from './ingest.js';
 import { answerHealth, answerMetrics } from './health.js';
 import type { OriginMetrics } from './metrics.js';
 import { resolveOptions, type ListenerRole, type OriginContext, type OriginOptions, type RequestTally } from './options.js';
 import { parseRequestPath } from './paths.js';
 import { createPlayerRoute } from './player/route.js';
-import { sendEmpty, sendText } from './respond.js';
+import { expectContinue, sendEmpty, sendText } from './respond.js';
 import { listenOrigin, type ListenOptions, type OriginServer } from './server.js';
 import type { ObjectStore } from './store.js';
 import { utcNow } from './time.js';
@@ -30,6 +31,11 @@ export interface Origin {
   handlerFor(role: ListenerRole): RequestHandler;
   /** Counters behind `/metrics`. */
   metrics: OriginMetrics;
+  /**
+   * For `server.on('checkContinue', ...)`: like `handler`, but sends `100 Continue` only once an
+   * upload passed its size, auth and limit checks (`listen()` does this itself).
+   */
+  checkContinue: RequestHandler;
   /**
    * Starts a `node:http` server running `handler` (defaults: port 8080, host 127.0.0.1), and a
    * separate ingest listener when `options.ingestPort` is set.
@@ -61,7 +67,8 @@ export function createOrigin(options: OriginOptions = {}): Origin {
     let path = req.url ?? '';
     const log = ctx.log;
     const metrics = ctx.metrics;
-    res.once('close', () => {
+    // Once the request is over, including a pipelined one whose client left before its turn.
+    whenDone(req, res, () => {
       metrics.response(req.method ?? '', res.statusCode);
       if (log === undefined) return;
       log({
@@ -99,6 +106,10 @@ export function createOrigin(options: OriginOptions = {}): Origin {
   return {
     handler,
     handlerFor,
+    checkContinue: (req, res) => {
+      expectContinue(res);
+      handler(req, res);
+    },
     store: ctx.store,
     metrics: ctx.metrics,
     listen: (port = 8080, host = '127.0.0.1', listenOptions?: ListenOptions) => listenOrigin(shared, handlerFor, port, host, listenOptions),

@@ -32,3 +32,20 @@ export function sendEmpty(res: ServerResponse, status: number, headers?: Record<
   res.writeHead(status, status === 204 ? { 'Cache-Control': 'no-store', ...headers } : { 'Cache-Control': 'no-store', 'Content-Length': '0', ...headers });
   res.end();
 }
+
+/**
+ * Responses whose request sent `Expect: 100-continue` and was handed over by the server's
+ * 'checkContinue' event (see `server.ts`): Node has not sent `100 Continue` for them.
+ */
+const awaitingContinue = new WeakSet<ServerResponse>();
+
+/** Marks `res` as owed a `100 Continue` should its request be accepted. */
+export function expectContinue(res: ServerResponse): void {
+  awaitingContinue.add(res);
+}
+
+/** Sends the `100 Continue` owed to `res`, if any: call once the request was accepted. */
+export function sendContinue(res: ServerResponse): void {
+  if (!awaitingContinue.delete(res) || res.headersSent || res.destroyed) return;
+  res.writeContinue();
+}

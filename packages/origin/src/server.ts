@@ -2,9 +2,10 @@
 // hardening, an optional separate ingest listener (private interface) beside the public egress
 // one, and graceful shutdown (stop accepting, let uploads finish, flush the disk, close).
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { insecureIngestWarning } from './auth.js';
 import type { ListenerRole, OriginContext } from './options.js';
+import { expectContinue, sendText } from './respond.js';
 
 /** Where `listen()` binds the ingest listener, when ingest is split from egress. */
 export interface ListenOptions {
@@ -43,7 +44,7 @@ export interface OriginServer extends BoundListener {
 export type HandlerFactory = (role: ListenerRole) => RequestListener;
 
 function makeServer(ctx: OriginContext, handler: RequestListener): Server {
-  return createServer(
+  const server = createServer(
     {
       // A live upload or read lasts as long as the stream: no whole-request deadline. Stalled
       // upload bodies are cut by ingestIdleMs instead.
@@ -59,6 +60,46 @@ function makeServer(ctx: OriginContext, handler: RequestListener): Server {
     },
     handler,
   );
+  // `Expect: 100-continue`: the handler sends `100 Continue` only once size, auth and limits
+  // passed (ingest), so a refused client never starts sending its body.
+  server.on('checkContinue', (req, res) => {
+    expectContinue(res);
+    handler(req, res);
+  });
+  // Any other expectation: 417, with CORS like every other answer.
+  server.on('checkExpectation', (req, res) => {
+    const cors = ctx.cors.headers(req.headers.origin);
+    for (const name in cors) res.setHeader(name, cors[name]);
+    sendText(res, 417, `expectation '${req.headers.expect}' is not supported`, undefined, true);
+  });
+  // Requests Node refuses before any handler runs (bad framing, CL+TE, head too large or too
+  // slow): the same answers Node would write, plus CORS so a browser player can read them.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(ctx, err, socket));
+  return server;
+}
+
+/** Status lines for the parser errors Node answers itself; anything else is a 400. */
+const CLIENT_ERROR_STATUS: Readonly<Record<string, string>> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: '413 Payload Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+};
+
+function answerClientError(ctx: OriginContext, err: NodeJS.ErrnoException, socket: Socket): void {
+  // Write only on a connection nothing was sent on yet (Node's own rule): a response already
+  // under way on it would be corrupted by a second status line.
+  if (err.code !== 'ECONNRESET' && socket.writable && socket.bytesWritten === 0) {
+    let head = `HTTP/1.1 ${CLIENT_ERROR_STATUS[err.code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\nCache-Control: no-store\r\nContent-Length: 0\r\n`;
+    // The request's Origin is unknown here (its head did not parse), so a listed-origins policy adds nothing.
+    const cors = ctx.cors.headers(undefined);
+    for (const name in cors) head += `${name}: ${cors[name]}\r\n`;
+    try {
+      socket.write(head + '\r\n');
+    } catch {
+      // The socket broke under us: destroying it below is all that is left to do.
+    }
+  }
+  socket.destroy(err);
 }
 
 function bind(server: Server, port: number, host: string): Promise<BoundListener> {

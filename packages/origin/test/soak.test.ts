@@ -212,8 +212,9 @@ test('soak: 2 renditions, 20 min of media, window DELETEs and TTL: memory flat, 
     assert.ok(maxStoreBytes < 16 * MiB, `store held at most ${maxStoreBytes} bytes`);
     assert.is(store.stats().bytes, 2 * init.length + WINDOW * videoBytes + store.get('/live/soak/out.mpd')!.length);
     // Flat: the second half of the run holds no more than the first half plus noise, while
-    // well over 100 MiB went through.
-    assert.ok(max(last, (s) => s.arrayBuffersMiB) <= max(first, (s) => s.arrayBuffersMiB) + 24, 'array buffers flat');
+    // well over 100 MiB went through (a leak of it would add more than 50 MiB to the second
+    // half). No GC is forced, and earlier test files share this process: 40 MiB of slack.
+    assert.ok(max(last, (s) => s.arrayBuffersMiB) <= max(first, (s) => s.arrayBuffersMiB) + 40, 'array buffers flat');
     assert.ok(max(last, (s) => s.heapUsedMiB) <= max(first, (s) => s.heapUsedMiB) + 48, 'heap flat');
     assert.ok(max(last, (s) => s.rssMiB) <= max(first, (s) => s.rssMiB) + 64, 'rss flat');
   } finally {

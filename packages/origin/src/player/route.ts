@@ -1,6 +1,6 @@
 // GET /player and its scripts. The page is rendered once per set of libraries found; the
-// libraries are looked up on the first request (and again on later ones while one is missing,
-// so installing them does not need a restart) and served from memory with long caching.
+// libraries are looked up on the first request (and again, at most every RELOOKUP_MS, while one
+// is missing, so installing them does not need a restart) and served from memory with long caching.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestTally } from '../options.js';
 import { sendText } from '../respond.js';
@@ -27,7 +27,12 @@ export interface PlayerRouteOptions {
   timePath: string | false;
   /** Finds the libraries (tests replace it). Default: `locatePlayerLibs()`. */
   locate?: () => PlayerLibs;
+  /** While a library is missing, look again at most this often, ms (the lookup is synchronous). Default 5000. */
+  relookupMs?: number;
 }
+
+/** How long a failed lookup is trusted: a missing library is looked for again after this. */
+export const RELOOKUP_MS = 5000;
 
 /** The /player route: `handle()` answers and returns true for the paths it owns. */
 export interface PlayerRoute {
@@ -36,9 +41,14 @@ export interface PlayerRoute {
 
 export function createPlayerRoute(options: PlayerRouteOptions): PlayerRoute {
   const locate = options.locate ?? (() => locatePlayerLibs());
+  const relookupMs = options.relookupMs ?? RELOOKUP_MS;
   let found: { libs: PlayerLibs; page: Buffer; assets: Map<string, () => PlayerAsset | undefined> } | undefined;
+  let lookedAt = -Infinity;
   const current = (): NonNullable<typeof found> => {
-    if (found === undefined || found.libs.dash === undefined || found.libs.hls === undefined) {
+    const incomplete = found === undefined || found.libs.dash === undefined || found.libs.hls === undefined;
+    // The lookup stats files synchronously: not on every request while a library is missing.
+    if (found === undefined || (incomplete && performance.now() - lookedAt >= relookupMs)) {
+      lookedAt = performance.now();
       const libs = locate();
       if (found === undefined || found.libs.dash?.file !== libs.dash?.file || found.libs.hls?.file !== libs.hls?.file) {
         found = { libs, page: Buffer.from(renderPlayerPage(libs, { timePath: options.timePath })), assets: assetTable(libs) };
