@@ -32,6 +32,9 @@ export interface ParserOptions {
 }
 
 const MiB = 1024 * 1024;
+
+/** What a call that completed nothing returns: one shared, frozen, empty array. */
+const NO_EVENTS: readonly ParseEvent[] = Object.freeze([]);
 type Phase = 'idle' | 'header' | 'chunk';
 
 function ntpToUnixMs(ntp: bigint): number {
@@ -74,6 +77,8 @@ export class Parser {
   private readonly copyPieces: boolean;
   private readonly pieces = new PieceQueue();
   private readonly scratch = new Uint8Array(MAX_HEADER_SIZE);
+  /** Where a call collects its events; handed out (spliced) only when it holds some. */
+  private readonly completed: ParseEvent[] = [];
 
   /** Absolute offset of the current box (or of the next header when there is none). */
   private pos = 0;
@@ -115,22 +120,24 @@ export class Parser {
   }
 
   /**
-   * Feeds the next piece of the stream (any size, including 0). Returns the events it completed.
+   * Feeds the next piece of the stream (any size, including 0). Returns the events it completed
+   * (a shared frozen empty array when there are none: the result is read-only).
    * Throws `BoxStreamError` on malformed input (see the class docs).
    */
-  push(piece: Uint8Array): ParseEvent[] {
+  push(piece: Uint8Array): readonly ParseEvent[] {
     if (this.failure) throw this.failure;
     // A misuse, not a bad stream: it does not fail the parser (end() stays quiet).
     if (this.ended) throw new BoxStreamError('ENDED', 'push() after end()', this.pieces.end);
-    const events: ParseEvent[] = [];
-    if (piece.byteLength === 0) return events;
+    if (piece.byteLength === 0) return NO_EVENTS;
     this.pieces.push(this.copyPieces ? piece.slice() : piece);
+    const events = this.completed;
     try {
       this.advance(events);
     } catch (err) {
-      throw this.fail(err, events);
+      throw this.fail(err, events.splice(0));
     }
-    return events;
+    // Most pushes complete nothing (a chunk spans many pieces): they allocate no array.
+    return events.length === 0 ? NO_EVENTS : events.splice(0);
   }
 
   /**
@@ -138,9 +145,9 @@ export class Parser {
    * mdat) and throws `TRUNCATED` when the stream stopped inside a box, `MOOF_WITHOUT_MDAT` when
    * it stopped after a moof. Calling it again returns no events.
    */
-  end(): ParseEvent[] {
+  end(): readonly ParseEvent[] {
     if (this.failure) throw this.failure;
-    if (this.ended) return [];
+    if (this.ended) return NO_EVENTS;
     this.ended = true;
     const events: ParseEvent[] = [];
     try {

@@ -34,9 +34,13 @@ function serve(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, ob
       res.end();
       return;
     }
-    // Send the headers now: the player learns its segment exists on the upload's first byte.
-    res.flushHeaders();
-    new Cursor(ctx, req, res, object, object.units, tally).start();
+    const cursor = new Cursor(ctx, req, res, object, object.units, tally);
+    cursor.start();
+    // The player should learn that its segment exists on the upload's first byte; but a flush
+    // now costs a write per reader before anyone gets the first chunk, which usually follows in
+    // the same turn (and carries the headers with it). So flush at the end of the turn, once,
+    // for the readers that got nothing meanwhile.
+    if (!cursor.wroteAny) flushAtEndOfTurn(cursor);
     return;
   }
   serveComplete(ctx, req, res, object, head, tally);
@@ -128,6 +132,20 @@ function ifRangeHolds(req: IncomingMessage, object: StoredObject): boolean {
  * while the reader keeps up; while it waits for 'drain', its socket's own inactivity timeout
  * (`readerStallMs`) is armed, so a client that stops reading cannot hold the object forever.
  */
+/** Live readers whose headers go out at the end of this turn unless a unit carried them first. */
+let headersToFlush: Cursor[] = [];
+
+/** One setImmediate per turn for all the readers woken in it: no timer per reader. */
+function flushAtEndOfTurn(cursor: Cursor): void {
+  if (headersToFlush.push(cursor) === 1) setImmediate(flushPendingHeaders);
+}
+
+function flushPendingHeaders(): void {
+  const batch = headersToFlush;
+  headersToFlush = [];
+  for (const cursor of batch) cursor.flushHeadersIfIdle();
+}
+
 class Cursor implements ObjectReader {
   private index = 0;
   private waiting = false;
@@ -149,6 +167,16 @@ class Cursor implements ObjectReader {
   ) {
     this.follows = units === object.units;
     this.metrics = ctx.metrics;
+  }
+
+  /** True once a unit was written (its headers went with it). */
+  get wroteAny(): boolean {
+    return this.index > 0;
+  }
+
+  /** Sends the headers alone when no unit has carried them yet (see `flushAtEndOfTurn`). */
+  flushHeadersIfIdle(): void {
+    if (this.index === 0 && !this.done && !this.res.destroyed) this.res.flushHeaders();
   }
 
   start(): void {

@@ -217,7 +217,7 @@ class Upload {
       if (this.object === null) this.begin();
       const object = this.object as StoredObject;
       if (this.parser !== null) {
-        let events: ParseEvent[];
+        let events: readonly ParseEvent[];
         try {
           events = this.parser.end();
         } catch (err) {
@@ -288,7 +288,7 @@ class Upload {
       this.tally.chunks++;
       return;
     }
-    let events: ParseEvent[];
+    let events: readonly ParseEvent[];
     try {
       events = parser.push(piece);
     } catch (err) {

@@ -100,7 +100,7 @@ export function floorScan(pieces: readonly Piece[]): Tally {
 
 function runBoxstream(pieces: readonly Piece[]): Tally {
   const t: Tally = { moof: 0, mdat: 0, chunks: 0, seqSum: 0 };
-  const count = (events: ParseEvent[]): void => {
+  const count = (events: readonly ParseEvent[]): void => {
     for (const e of events) {
       if (e.kind !== 'chunk') continue;
       t.chunks++;

@@ -32,8 +32,8 @@ async function* piecesOf(source: ByteSource): AsyncGenerator<Uint8Array> {
  */
 export async function* parseStream(source: ByteSource, options?: ParserOptions): AsyncGenerator<ParseEvent> {
   const parser = new Parser(options);
-  const drain = function* (step: () => ParseEvent[]): Generator<ParseEvent> {
-    let events: ParseEvent[];
+  const drain = function* (step: () => readonly ParseEvent[]): Generator<ParseEvent> {
+    let events: readonly ParseEvent[];
     try {
       events = step();
     } catch (err) {

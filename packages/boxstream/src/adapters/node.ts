@@ -29,8 +29,8 @@ export class ParserTransform extends Transform {
     this.run(() => this.parser.end(), callback);
   }
 
-  private run(step: () => ParseEvent[], callback: TransformCallback): void {
-    let events: ParseEvent[];
+  private run(step: () => readonly ParseEvent[], callback: TransformCallback): void {
+    let events: readonly ParseEvent[];
     try {
       events = step();
     } catch (err) {

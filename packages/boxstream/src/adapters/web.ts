@@ -14,7 +14,7 @@ import type { ParseEvent } from '../events.js';
 export function parserTransformStream(options?: ParserOptions): TransformStream<Uint8Array, ParseEvent> {
   const parser = new Parser(options);
   // A throw from step() errors the stream; the error carries the failing call's events.
-  const run = (controller: TransformStreamDefaultController<ParseEvent>, step: () => ParseEvent[]) => {
+  const run = (controller: TransformStreamDefaultController<ParseEvent>, step: () => readonly ParseEvent[]) => {
     for (const event of step()) controller.enqueue(event);
   };
   return new TransformStream<Uint8Array, ParseEvent>({
