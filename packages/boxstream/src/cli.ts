@@ -110,6 +110,13 @@ async function main(argv: string[]): Promise<number> {
   return inspect(files[0], mode);
 }
 
+// `boxstream inspect - | head -1`: the reader left, so there is nobody to print for. End
+// quietly, as the rest of a shell pipeline expects, instead of crashing on EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

@@ -36,16 +36,19 @@ export class BoxStreamError extends Error {
   readonly offset: number;
   /** Four-character type of the offending box, when its header could be read. */
   readonly boxType: string | undefined;
-  /** Declared size of the offending box (0 = open-ended), when its header could be read. */
-  readonly size: number | undefined;
+  /**
+   * Declared size of the offending box (0 = open-ended), when its header could be read: a
+   * number, or an exact bigint for a 64-bit size beyond 2^53 - 1.
+   */
+  readonly size: number | bigint | undefined;
   /**
    * Events the failing `push()`/`end()` call completed before the error, in order. They are
    * valid and complete: deliver them before handling the error, so that nothing is lost.
    */
   events: readonly unknown[] = [];
 
-  constructor(code: BoxStreamErrorCode, message: string, offset: number, boxType?: string, size?: number) {
-    const where = boxType === undefined ? `at offset ${offset}` : `in '${boxType}' box at offset ${offset}`;
+  constructor(code: BoxStreamErrorCode, message: string, offset: number, boxType?: string, size?: number | bigint) {
+    const where = boxType === undefined ? `at offset ${offset}` : `in '${printableType(boxType)}' box at offset ${offset}`;
     const declared = size === undefined ? '' : ` (declared size ${size})`;
     super(`${message} ${where}${declared}`);
     this.name = 'BoxStreamError';
@@ -54,4 +57,20 @@ export class BoxStreamError extends Error {
     this.boxType = boxType;
     this.size = size;
   }
+}
+
+/**
+ * A box type as it can be printed: itself when every byte is a printable Latin-1 character
+ * (`moof`, `©nam`), else its four bytes in hex (`0x00016d0a`), so that an error message never
+ * carries control bytes into a terminal or a log line.
+ */
+export function printableType(type: string): string {
+  let printable = true;
+  let hex = '0x';
+  for (let i = 0; i < type.length; i++) {
+    const c = type.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c < 0xa0)) printable = false;
+    hex += (c < 16 ? '0' : '') + c.toString(16);
+  }
+  return printable ? type : hex;
 }

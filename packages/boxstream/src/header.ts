@@ -38,7 +38,7 @@ export function readBoxHeader(bytes: Uint8Array, at: number, end: number, base =
     size = u64Number(bytes, at + 8);
     if (size < 0) {
       const exact = u64(bytes, at + 8);
-      throw new BoxStreamError('TOO_LARGE', `largesize ${exact} beyond 2^53 - 1 is not supported`, offset, type, Number(exact));
+      throw new BoxStreamError('TOO_LARGE', `largesize ${exact} beyond 2^53 - 1 is not supported`, offset, type, exact);
     }
     headerSize = 16;
     // A largesize of 0 is not "open-ended" (only a 32-bit size of 0 is): reject it, since

@@ -129,7 +129,8 @@ export class Parser {
     // A misuse, not a bad stream: it does not fail the parser (end() stays quiet).
     if (this.ended) throw new BoxStreamError('ENDED', 'push() after end()', this.pieces.end);
     if (piece.byteLength === 0) return NO_EVENTS;
-    this.pieces.push(this.copyPieces ? piece.slice() : piece);
+    // `new Uint8Array(view)` copies; `slice()` would not for a Node Buffer (its slice is a view).
+    this.pieces.push(this.copyPieces ? new Uint8Array(piece) : piece);
     const events = this.completed;
     try {
       this.advance(events);

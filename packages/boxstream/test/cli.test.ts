@@ -71,4 +71,27 @@ test('inspect reports a malformed stream with its code and exits 1; bad usage ex
   assert.match(usage.err, /usage: boxstream inspect/);
 });
 
+test('inspect | head -1: a reader that goes away ends it quietly, without an EPIPE crash', async () => {
+  const env = { ...process.env };
+  delete env.NODE_V8_COVERAGE;
+  // The real pipeline: head exits after the first line while inspect still has lines to print.
+  const script = `set -o pipefail; "${process.execPath}" "${cli}" inspect - | head -1`;
+  const child = spawn('bash', ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b) => (out += b));
+  child.stderr.on('data', (b) => (err += b));
+  child.stdin.on('error', () => undefined);
+  // The stream arrives in two bursts, as from a live upload: the second after head has left.
+  const bytes = fixture('lldash-stream.mp4');
+  child.stdin.write(bytes);
+  await new Promise((r) => setTimeout(r, 300));
+  child.stdin.end(bytes);
+  const code = await closed;
+  assert.is(out.split('\n').length, 2, 'one line');
+  assert.not.match(err, /EPIPE|Error/, err);
+  assert.is(code, 0);
+});
+
 test.run();

@@ -40,6 +40,19 @@ test('largesize above 2^53 is a clear TOO_LARGE error', () => {
   const bytes = concat([init(), moof({}), largeBox('mdat', [], 2n ** 53n + 1n)]);
   const e = expectError(() => parseAll(bytes), 'TOO_LARGE', { boxType: 'mdat' });
   assert.ok(e.events.length === 1 && (e.events[0] as ParseEvent).kind === 'header', 'header delivered before the error');
+  // The declared size is reported exactly, not rounded to the nearest double.
+  assert.is(e.size, 2n ** 53n + 1n);
+  assert.match(e.message, /declared size 9007199254740993\)/);
+});
+
+test('a box type that is not printable is shown in hex in error messages', () => {
+  const junk = new Uint8Array([0, 0, 0, 16, 0x00, 0x01, 0x6d, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const e = expectError(() => parseAll(junk), 'JUNK', { offset: 0 });
+  assert.match(e.message, /'0x00016d0a'/);
+  assert.not.match(e.message, /[\x00-\x1f]/);
+  // Printable types (Latin-1 included) stay as they are.
+  const copyright = expectError(() => parseAll(concat([box('\u00a9nam', [1])])), 'JUNK');
+  assert.match(copyright.message, /'\u00a9nam'/);
 });
 
 test('an mdat larger than 4 GiB streams through progressively in constant memory', () => {
@@ -338,6 +351,22 @@ test('zero-copy: an event inside one piece is one view of it; empty pushes retur
   out.push(...copied.end());
   assert.ok(sameBytes(bytesOf(out), whole));
   assert.equal(out.map((e) => e.kind), ['header', 'chunk', 'chunk']);
+});
+
+test('copy: true also copies Node Buffers (whose slice() is a view)', () => {
+  const whole = Buffer.from(concat([init(), chunk(), chunk(2)]));
+  const copied = new Parser({ copy: true });
+  const scratch = Buffer.alloc(16);
+  const out: ParseEvent[] = [];
+  for (let at = 0; at < whole.length; at += 16) {
+    const n = Math.min(16, whole.length - at);
+    whole.copy(scratch, 0, at, at + n);
+    out.push(...copied.push(scratch.subarray(0, n)));
+    scratch.fill(0xaa);
+  }
+  out.push(...copied.end());
+  assert.ok(sameBytes(bytesOf(out), whole));
+  for (const e of out) for (const part of e.parts) assert.is.not(part.buffer, scratch.buffer);
 });
 
 test('progressive delivery above maxChunkSize keeps order and bytes; small chunks stay whole', () => {
