@@ -11,3 +11,4 @@ export { parseMoof, type MoofInfo, type TrackFragmentInfo } from './moof.js';
 export { parserTransformStream } from './adapters/web.js';
 export { parseStream, type ByteSource } from './adapters/iterate.js';
 export { concat } from './bytes.js';
+export { sniff, SNIFF_BYTES } from './sniff.js';

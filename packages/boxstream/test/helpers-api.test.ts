@@ -1,8 +1,28 @@
 // The standalone helpers: parseInit, parseMoof, walkBoxes, readChildren.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BoxStreamError, concat, parseInit, parseMoof, readChildren, walkBoxes } from '../src/index.js';
+import { BoxStreamError, Parser, concat, parseInit, parseMoof, readChildren, sniff, walkBoxes } from '../src/index.js';
 import { box, fixture } from './helpers.js';
+
+test('sniff names the first box of what the parser accepts, and nothing else', () => {
+  assert.is(sniff(fixture('init.mp4')), 'ftyp');
+  assert.is(sniff(fixture('lldash-segment.m4s')), 'styp');
+  assert.is(sniff(box('moof', [])), 'moof');
+  assert.is(sniff(new TextEncoder().encode('<html><body>')), undefined);
+  assert.is(sniff(new Uint8Array([0x47, 0x40, 0x11, 0x10, 0, 0x42, 0xf0, 0x25])), undefined, 'MPEG-TS');
+  assert.is(sniff(new Uint8Array([0, 0, 0, 4, 0x66, 0x74, 0x79, 0x70])), undefined, 'size below a header');
+  assert.is(sniff(box('ftyp', []).subarray(0, 7)), undefined, 'too short to tell');
+  // Whatever sniff accepts, the parser accepts as a first box (and JUNK otherwise): one list.
+  for (const bytes of [box('zzzz', [1]), box('moov', []), box('free', [])]) {
+    let junk = false;
+    try {
+      new Parser().push(bytes);
+    } catch (err) {
+      junk = (err as BoxStreamError).code === 'JUNK';
+    }
+    assert.is(sniff(bytes) === undefined, junk);
+  }
+});
 
 test('parseInit reads brands and tracks of a two-track init segment', () => {
   const info = parseInit(fixture('init.mp4'));
