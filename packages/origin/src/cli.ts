@@ -1,9 +1,10 @@
 // boxstream-origin: run the origin from a shell. The first line printed is
 // "listening on http://HOST:PORT" so scripts can wait for it; then one access log line per request.
 import { parseArgs } from 'node:util';
-import { formatAccessLog, type LogFormat } from './access-log.js';
+import { formatAccessLog, type LogFormat } from './ops/access-log.js';
 import { createOrigin } from './origin.js';
-import type { TtlRule } from './retention.js';
+import type { TtlRule } from './store/retention.js';
+import type { CacheRule } from './egress/headers.js';
 
 const USAGE = `Usage: boxstream-origin [options]
 
@@ -15,15 +16,22 @@ Options:
   --hold-ms <ms>          how long a GET for a missing object waits for its upload (default 3000)
   --cors-origin <origin>  Access-Control-Allow-Origin; repeat for a list, 'none' to disable (default *)
   --time-path <path>      UTC time endpoint for utc_timing_url, 'none' to disable (default /time)
-  --manifest-cache <cc>   Cache-Control of manifests (default "max-age=1")
+  --manifest-cache <cc>   Cache-Control of complete manifests (default "max-age=1")
+  --init-cache <cc>       Cache-Control of complete init segments (default "max-age=2")
+  --segment-cache <cc>    Cache-Control of complete segments and other objects (default "max-age=60")
+  --live-cache <cc>       Cache-Control of objects being written (default: as once complete)
+  --cache-prefix <p>=<cc> Cache-Control for every object under prefix p, e.g.
+                          /vod/=max-age=31536000,immutable; repeatable, longest prefix wins
   --max-object-mib <n>    largest upload in MiB (default 512)
   --ttl <s>               seconds an object stays after its upload completed, 0 = until DELETE (default 300)
   --ttl-prefix <p>=<s>    TTL for keys under prefix p, e.g. /vod/=0; repeatable, longest prefix wins
   --init-ttl <s>          TTL of init segments (objects starting with ftyp), 0 = keep (default 0)
-  --max-memory-mib <n>    memory cap; least recently used complete objects are evicted (default 1024)
+  --max-memory-mib <n>    memory cap (at least 1): least recently used complete objects are evicted,
+                          then uploads are paused (default 1024)
+  --memory-wait-ms <ms>   how long a paused upload waits for room before 507 (default 10000)
   --max-uploads <n>       concurrent uploads, more get 503 (default 64)
   --max-readers <n>       concurrent readers and held requests, more get 503 (default 10000)
-  --dir <path>            also write completed objects here and serve them again after a restart
+  --dir <path>            keep completed objects here too: served on a memory miss and after a restart
   --ingest-secret <s>     require it for PUT/POST/DELETE as Bearer token or Basic password
                           (or set BOXSTREAM_INGEST_SECRET, which ps cannot show)
   --ingest-port <n>       separate listener for PUT/POST/DELETE; the main port then refuses them
@@ -32,6 +40,8 @@ Options:
   --reader-stall-ms <ms>  drop a reader whose connection takes no bytes this long, 0 = never (default 30000)
   --headers-timeout-ms <ms>  time allowed for a request's headers (default 10000)
   --max-header-bytes <n>  largest request head (default 16384)
+  --ops-listener <l>      'any' (default) or 'ingest': answer /metrics and /healthz on the ingest
+                          listener only
   --log-format <f>        access log as 'text' (default) or 'json'
   --grace-ms <ms>         on SIGINT/SIGTERM, how long uploads in flight may finish (default 10000)
   --no-player             do not serve the /player page
@@ -44,10 +54,17 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/** Digits only: '' , '1e3', '0x10', ' 8', '-1' and '8.0' are refused, not read as numbers. */
 function integer(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) fail(`--${name} must be a non-negative integer, got '${value}'`);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n)) fail(`--${name} must be a non-negative integer, got '${value}'`);
+  return n;
+}
+
+function port(name: string, value: string | undefined, fallback: number): number {
+  const n = integer(name, value, fallback);
+  if (n > 65535) fail(`--${name} must be at most 65535, got ${n}`);
   return n;
 }
 
@@ -56,6 +73,15 @@ function ttlRule(spec: string): TtlRule {
   const prefix = spec.slice(0, eq);
   if (eq <= 0 || !prefix.startsWith('/')) fail(`--ttl-prefix must look like /prefix/=SECONDS, got '${spec}'`);
   return { prefix, ttlMs: integer('ttl-prefix', spec.slice(eq + 1), 0) * 1000 };
+}
+
+/** `/prefix/=max-age=60,immutable`: the first '=' ends the prefix; commas may stand for ', '. */
+function cacheRule(spec: string): CacheRule {
+  const eq = spec.indexOf('=');
+  const prefix = spec.slice(0, eq);
+  const cacheControl = spec.slice(eq + 1).trim();
+  if (eq <= 0 || !prefix.startsWith('/') || cacheControl === '') fail(`--cache-prefix must look like /prefix/=CACHE-CONTROL, got '${spec}'`);
+  return { prefix, cacheControl: cacheControl.split(/\s*,\s*/).join(', ') };
 }
 
 /** Most bytes of log lines left waiting on a slow stdout; lines beyond it are dropped and counted. */
@@ -102,6 +128,12 @@ async function main(): Promise<void> {
         'cors-origin': { type: 'string', multiple: true },
         'time-path': { type: 'string' },
         'manifest-cache': { type: 'string' },
+        'init-cache': { type: 'string' },
+        'segment-cache': { type: 'string' },
+        'live-cache': { type: 'string' },
+        'cache-prefix': { type: 'string', multiple: true },
+        'memory-wait-ms': { type: 'string' },
+        'ops-listener': { type: 'string' },
         'max-object-mib': { type: 'string' },
         ttl: { type: 'string' },
         'ttl-prefix': { type: 'string', multiple: true },
@@ -133,18 +165,21 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const port = integer('port', values.port, 8080);
-  if (port > 65535) fail(`--port must be at most 65535, got ${port}`);
+  const listenPort = port('port', values.port, 8080);
   const cors = values['cors-origin'];
   const timePath = values['time-path'];
   const logFormat = (values['log-format'] ?? 'text') as LogFormat;
   if (logFormat !== 'text' && logFormat !== 'json') fail(`--log-format must be 'text' or 'json', got '${logFormat}'`);
-  const ingestPort = values['ingest-port'] === undefined ? undefined : integer('ingest-port', values['ingest-port'], 0);
-  if (ingestPort !== undefined && ingestPort > 65535) fail(`--ingest-port must be at most 65535, got ${ingestPort}`);
+  const ingestPort = values['ingest-port'] === undefined ? undefined : port('ingest-port', values['ingest-port'], 0);
   if (values['ingest-host'] !== undefined && ingestPort === undefined) fail('--ingest-host needs --ingest-port');
   const secret = values['ingest-secret'] ?? process.env.BOXSTREAM_INGEST_SECRET;
   if (secret === '') fail('the ingest secret must not be empty');
   const grace = integer('grace-ms', values['grace-ms'], 10_000);
+  if (values['max-memory-mib'] !== undefined && integer('max-memory-mib', values['max-memory-mib'], 1) < 1) {
+    fail('--max-memory-mib must be at least 1: a cap of 0 would refuse every upload');
+  }
+  const opsListener = values['ops-listener'] ?? 'any';
+  if (opsListener !== 'any' && opsListener !== 'ingest') fail(`--ops-listener must be 'any' or 'ingest', got '${opsListener}'`);
   const optionalInt = (name: string, scale = 1): number | undefined =>
     values[name as 'ttl'] === undefined ? undefined : integer(name, values[name as 'ttl'], 0) * scale;
   const origin = createOrigin({
@@ -152,6 +187,12 @@ async function main(): Promise<void> {
     corsOrigin: cors === undefined ? '*' : cors.length === 1 && cors[0] === 'none' ? false : cors.length === 1 ? cors[0] : cors,
     timePath: timePath === 'none' ? false : timePath,
     manifestCacheControl: values['manifest-cache'],
+    initCacheControl: values['init-cache'],
+    segmentCacheControl: values['segment-cache'],
+    liveCacheControl: values['live-cache'],
+    cacheRules: (values['cache-prefix'] ?? []).map(cacheRule),
+    memoryWaitMs: optionalInt('memory-wait-ms'),
+    opsListener,
     maxObjectSize: values['max-object-mib'] === undefined ? undefined : integer('max-object-mib', values['max-object-mib'], 512) * 1024 * 1024,
     player: values['no-player'] !== true,
     ttlMs: optionalInt('ttl', 1000),
@@ -170,7 +211,7 @@ async function main(): Promise<void> {
   });
   let running;
   try {
-    running = await origin.listen(port, values.host ?? '127.0.0.1', { ingestPort, ingestHost: values['ingest-host'] });
+    running = await origin.listen(listenPort, values.host ?? '127.0.0.1', { ingestPort, ingestHost: values['ingest-host'] });
   } catch (err) {
     process.stderr.write(`boxstream-origin: cannot listen: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);

@@ -3,41 +3,18 @@
  * as they are produced; players GET them while they are written and receive every CMAF chunk
  * the moment its last byte arrives.
  *
+ * The public surface is `createOrigin`, its options and result, a read-only view of the store
+ * with its events, and the cursor every reader uses. Everything else is internal.
+ *
  * @packageDocumentation
  */
-export { createOrigin, type Origin, type OriginServer, type RequestHandler } from './origin.js';
-export type { OriginOptions, AccessLogEntry } from './options.js';
-export {
-  ObjectStore,
-  StoredObject,
-  type ObjectState,
-  type ObjectReader,
-  type KeyWaiter,
-  type StoreEvents,
-  type StoreStats,
-  type CreateOptions,
-} from './store.js';
-export { parseRequestPath, MAX_PATH_BYTES, type PathResult } from './paths.js';
-export {
-  contentTypeFor,
-  extensionOf,
-  manifestKind,
-  manifestContentType,
-  bodyFormatFor,
-  looksLikeIsoBmff,
-  DEFAULT_CONTENT_TYPE,
-  type ManifestKind,
-  type BodyFormat,
-} from './content-types.js';
-export { CorsPolicy, ALLOWED_METHODS, EXPOSED_HEADERS, type CorsOrigin } from './cors.js';
-export { parseRange, sliceUnits, type ByteRange } from './range.js';
-export { utcNow, httpDate } from './time.js';
-export type { ListenerRole, RequestTally } from './options.js';
-export type { ListenOptions, BoundListener } from './server.js';
-export { Retention, type TtlRule, type RetentionOptions } from './retention.js';
-export { DiskMirror, keyToFile, TMP_DIR, type DiskMirrorOptions } from './persistence.js';
-export { IngestAuth, isLoopback, insecureIngestWarning, WWW_AUTHENTICATE, type AuthResult } from './auth.js';
-export { OriginMetrics, Histogram, renderMetrics, FANOUT_BUCKETS, type LimitName, type MetricsSources } from './metrics.js';
-export { formatAccessLog, type LogFormat } from './access-log.js';
-export { RETRY_AFTER_SECONDS } from './limits.js';
-export type { RemoveReason } from './store.js';
+export { createOrigin, type Origin, type OriginServer, type RequestHandler, type ListenOptions } from './origin.js';
+export type { BoundListener } from './http/server.js';
+export type { OriginOptions, AccessLogEntry, ListenerRole } from './options.js';
+export type { StoreView, StoreEvents, StoreStats, RemoveReason } from './store/store.js';
+export type { StoredObject, ObjectState, ObjectKind, ObjectReader } from './store/object.js';
+export { ObjectCursor, type CursorSink, type CursorRange } from './store/cursor.js';
+export type { TtlRule } from './store/retention.js';
+export { DEFAULT_CACHE_CONTROL, type CacheRule, type CacheControlClasses, type ObjectInfo, type SetHeaders } from './egress/headers.js';
+export type { CorsOrigin } from './http/cors.js';
+export type { OriginMetrics } from './ops/metrics.js';

@@ -1,12 +1,10 @@
-// Options of createOrigin, their defaults, and the resolved context ingest and egress share.
-import type { CorsOrigin } from './cors.js';
-import { CorsPolicy } from './cors.js';
-import { MAX_PATH_BYTES } from './paths.js';
-import { ObjectStore } from './store.js';
-import { IngestAuth } from './auth.js';
-import { OriginMetrics } from './metrics.js';
-import { DiskMirror } from './persistence.js';
-import { Retention, type TtlRule } from './retention.js';
+// Options of createOrigin: the public shape, their defaults, and `resolveOptions`, a pure
+// function from options to settings (no store, no timers, no disk). `createOrigin` builds the
+// running parts from the settings (see origin.ts).
+import type { CorsOrigin } from './http/cors.js';
+import { MAX_PATH_BYTES } from './http/paths.js';
+import { DEFAULT_CACHE_CONTROL, type CacheControlClasses, type CacheRule, type SetHeaders } from './egress/headers.js';
+import type { TtlRule } from './store/retention.js';
 
 /** One access log line's worth: one per request, written when its response closes. */
 export interface AccessLogEntry {
@@ -14,7 +12,7 @@ export interface AccessLogEntry {
   /** The object key (or the raw target when it was refused). */
   path: string;
   status: number;
-  /** Body bytes received (uploads) or sent (reads). */
+  /** Body bytes received (uploads) or sent (everything else). */
   bytes: number;
   /** Units published (uploads) or written (reads). */
   chunks: number;
@@ -33,8 +31,6 @@ export type ListenerRole = 'all' | 'egress' | 'ingest';
 
 /** Options of `createOrigin()`. Every one has a default. */
 export interface OriginOptions {
-  /** Where objects live. Default: a new in-memory `ObjectStore`. */
-  store?: ObjectStore;
   /** How long a GET/HEAD for a missing key is held waiting for its upload, ms. Default 3000; 0 answers 404 at once. */
   holdMs?: number;
   /** `Access-Control-Allow-Origin`: `'*'`, an origin, a list of origins, or `false`. Default `'*'`. */
@@ -43,10 +39,16 @@ export interface OriginOptions {
   timePath?: string | false;
   /** Cache-Control of complete manifests (.mpd, .m3u8). Default `'max-age=1'`. */
   manifestCacheControl?: string;
-  /** Cache-Control of complete segments and every other complete object. Default `'max-age=31536000, immutable'`. */
+  /** Cache-Control of complete init segments (replaced under the same name when an encoder restarts). Default `'max-age=2'`. */
+  initCacheControl?: string;
+  /** Cache-Control of complete media segments and every other complete object. Default `'max-age=60'`. */
   segmentCacheControl?: string;
-  /** Cache-Control of objects still being written (served chunked). Default `'no-store'`. */
+  /** Cache-Control of objects still being written. Default: the one they get once complete. */
   liveCacheControl?: string;
+  /** Cache-Control by key prefix (longest wins), over the classes above, e.g. `[{ prefix: '/vod/', cacheControl: 'max-age=31536000, immutable' }]`. */
+  cacheRules?: readonly CacheRule[];
+  /** Changes an object response's headers before they are sent (like sirv's `setHeaders`). Default: none. */
+  setHeaders?: SetHeaders;
   /** Largest upload body, bytes; larger gets 413. Default 512 MiB. */
   maxObjectSize?: number;
   /** Largest manifest body, bytes (manifests are buffered whole); larger gets 413. Default 16 MiB. */
@@ -61,13 +63,19 @@ export interface OriginOptions {
   ttlRules?: readonly TtlRule[];
   /** TTL of init segments (objects starting with `ftyp`), ms; `0` keeps them. Default 0. */
   initTtlMs?: number;
-  /** Cap on bytes of current versions; LRU complete objects are evicted beyond it. Default 1 GiB. */
+  /**
+   * Cap on the bytes in memory: current versions plus what uploads hold unpublished. Least
+   * recently used complete objects are evicted beyond it (to the disk tier when `dir` is set);
+   * when nothing can be evicted, uploads are paused. At least 1. Default 1 GiB.
+   */
   maxMemoryBytes?: number;
+  /** How long an upload paused by the memory cap may wait for room before it is refused with 507, ms. Default 10000. */
+  memoryWaitMs?: number;
   /** Uploads in flight at once; more get 503 with Retry-After. Default 64. */
   maxUploads?: number;
   /** Readers (responses following objects, held requests included) at once; more get 503. Default 10000. */
   maxReaders?: number;
-  /** Also write each completed object under this directory and load it back at start. Default: none (memory only). */
+  /** Also keep every completed object as a file under this directory: a second tier, served on a miss and after a restart. Default: none (memory only). */
   dir?: string;
   /** Secret ingest (PUT/POST/DELETE) must present as Bearer token or Basic password. Default: none (open). */
   ingestSecret?: string;
@@ -86,7 +94,13 @@ export interface OriginOptions {
   metricsPath?: string | false;
   /** Path of the health endpoint for load balancers, or `false`. Default `'/healthz'`. */
   healthPath?: string | false;
-  /** Where warnings go (insecure binding, disk errors). Default: stderr. */
+  /**
+   * Which listeners answer `metricsPath` and `healthPath`: `'any'`, or `'ingest'` to keep them
+   * off the public listener (then only a split ingest listener, or a handler for role `'ingest'`,
+   * answers them). Default `'any'`.
+   */
+  opsListener?: 'any' | 'ingest';
+  /** Where warnings go (insecure binding, disk errors, listener errors). Default: stderr. */
   warn?: (message: string) => void;
   /** Serve the `/player` page (dash.js / hls.js from local node_modules). Default true. */
   player?: boolean;
@@ -94,119 +108,95 @@ export interface OriginOptions {
 
 const MiB = 1024 * 1024;
 
-/** Options after defaults, plus the shared pieces built from them. */
-export interface OriginContext {
-  store: ObjectStore;
-  cors: CorsPolicy;
+/** The options after defaults and checks: plain values only. */
+export interface Settings {
   holdMs: number;
+  corsOrigin: CorsOrigin;
   timePath: string | false;
-  manifestCacheControl: string;
-  segmentCacheControl: string;
-  liveCacheControl: string;
+  cacheControl: CacheControlClasses;
+  cacheRules: readonly CacheRule[];
+  setHeaders: SetHeaders | undefined;
   maxObjectSize: number;
   maxManifestSize: number;
   maxPathBytes: number;
   log: ((entry: AccessLogEntry) => void) | undefined;
-  retention: Retention;
-  metrics: OriginMetrics;
-  auth: IngestAuth | undefined;
-  disk: DiskMirror | undefined;
-  /** The listener this context serves (`createOrigin` derives one context per role). */
-  role: ListenerRole;
-  /** Shared by every role's context: set when shutdown begins. */
-  lifecycle: { draining: boolean };
+  ttlMs: number;
+  ttlRules: readonly TtlRule[];
+  initTtlMs: number;
+  maxMemoryBytes: number;
+  memoryWaitMs: number;
   maxUploads: number;
   maxReaders: number;
+  dir: string | undefined;
+  ingestSecret: string | undefined;
   ingestIdleMs: number;
   readerStallMs: number;
-  /** Uploads by key that have not made their object visible yet (manifests, sniffing): DELETE reaches them here. */
-  pendingUploads: Map<string, Set<{ cancel(): void }>>;
   headersTimeoutMs: number;
   maxHeaderBytes: number;
   metricsPath: string | false;
   healthPath: string | false;
+  opsListener: 'any' | 'ingest';
   warn: (message: string) => void;
-  /** Whether `/player` is served. */
   player: boolean;
 }
 
-/** Applies defaults and checks values. */
-export function resolveOptions(options: OriginOptions = {}): OriginContext {
-  const nonNegative = (name: string, value: number | undefined, fallback: number): number => {
-    const v = value ?? fallback;
-    if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a non-negative number, got ${value}`);
-    return v;
-  };
-  const store = options.store ?? new ObjectStore();
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a non-negative number, got ${value}`);
+  return v;
+}
+
+function path(name: string, value: string | false | undefined, fallback: string): string | false {
+  const v = value ?? fallback;
+  if (v !== false && !v.startsWith('/')) throw new RangeError(`${name} must be a path starting with '/', or false; got '${v}'`);
+  return v;
+}
+
+const stderrWarn = (message: string): void => void process.stderr.write(`boxstream-origin: ${message}\n`);
+
+/** Applies defaults and checks values. Pure: builds nothing and touches nothing. */
+export function resolveOptions(options: OriginOptions = {}): Settings {
+  const maxMemoryBytes = nonNegative('maxMemoryBytes', options.maxMemoryBytes, 1024 * MiB);
+  if (maxMemoryBytes < 1) throw new RangeError('maxMemoryBytes must be at least 1: a cap of 0 would refuse every upload');
+  const opsListener = options.opsListener ?? 'any';
+  if (opsListener !== 'any' && opsListener !== 'ingest') throw new RangeError(`opsListener must be 'any' or 'ingest', got '${opsListener}'`);
+  if (options.ingestSecret === '') throw new RangeError('ingestSecret must not be empty');
+  for (const rule of options.cacheRules ?? []) {
+    if (!rule.prefix.startsWith('/')) throw new RangeError(`cacheRules prefix must start with '/', got '${rule.prefix}'`);
+  }
   return {
-    store,
-    cors: new CorsPolicy(options.corsOrigin ?? '*'),
     holdMs: nonNegative('holdMs', options.holdMs, 3000),
-    timePath: options.timePath ?? '/time',
-    manifestCacheControl: options.manifestCacheControl ?? 'max-age=1',
-    segmentCacheControl: options.segmentCacheControl ?? 'max-age=31536000, immutable',
-    liveCacheControl: options.liveCacheControl ?? 'no-store',
+    corsOrigin: options.corsOrigin ?? '*',
+    timePath: path('timePath', options.timePath, '/time'),
+    cacheControl: {
+      manifest: options.manifestCacheControl ?? DEFAULT_CACHE_CONTROL.manifest,
+      init: options.initCacheControl ?? DEFAULT_CACHE_CONTROL.init,
+      segment: options.segmentCacheControl ?? DEFAULT_CACHE_CONTROL.segment,
+      live: options.liveCacheControl ?? DEFAULT_CACHE_CONTROL.live,
+    },
+    cacheRules: [...(options.cacheRules ?? [])],
+    setHeaders: options.setHeaders,
     maxObjectSize: nonNegative('maxObjectSize', options.maxObjectSize, 512 * MiB),
     maxManifestSize: nonNegative('maxManifestSize', options.maxManifestSize, 16 * MiB),
     maxPathBytes: nonNegative('maxPathBytes', options.maxPathBytes, MAX_PATH_BYTES),
     log: options.log,
-    ...resolveProduction({ ...options, store }),
-    player: options.player ?? true,
-  };
-}
-
-/** Per-request counters, filled by ingest and egress and logged when the response closes. */
-export interface RequestTally {
-  bytes: number;
-  chunks: number;
-  /** The Basic user name of an authenticated ingest request. */
-  user?: string;
-}
-
-/** Retention, limits, persistence, security and observability settings, and the pieces built from them. */
-function resolveProduction(options: OriginOptions): Pick<
-  OriginContext,
-  | 'retention' | 'metrics' | 'auth' | 'disk' | 'role' | 'lifecycle' | 'maxUploads' | 'maxReaders'
-  | 'ingestIdleMs' | 'readerStallMs' | 'pendingUploads' | 'headersTimeoutMs' | 'maxHeaderBytes' | 'metricsPath' | 'healthPath' | 'warn'
-> {
-  const nonNegative = (name: string, value: number | undefined, fallback: number): number => {
-    const v = value ?? fallback;
-    if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a non-negative number, got ${value}`);
-    return v;
-  };
-  const store = options.store;
-  if (store === undefined) throw new Error('resolveProduction needs the store');
-  const warn = options.warn ?? ((message: string) => void process.stderr.write(`boxstream-origin: ${message}\n`));
-  const ttlRules = (options.ttlRules ?? []).map((r) => ({ prefix: r.prefix, ttlMs: nonNegative(`ttlRules[${r.prefix}]`, r.ttlMs, 0) }));
-  const retention = new Retention(store, {
     ttlMs: nonNegative('ttlMs', options.ttlMs, 300_000),
-    ttlRules,
+    ttlRules: (options.ttlRules ?? []).map((r) => ({ prefix: r.prefix, ttlMs: nonNegative(`ttlRules[${r.prefix}]`, r.ttlMs, 0) })),
     initTtlMs: nonNegative('initTtlMs', options.initTtlMs, 0),
-    maxMemoryBytes: nonNegative('maxMemoryBytes', options.maxMemoryBytes, 1024 * MiB),
-  });
-  const metrics = new OriginMetrics();
-  metrics.attach(store);
-  let disk: DiskMirror | undefined;
-  if (options.dir !== undefined) {
-    disk = new DiskMirror(options.dir, store, { warn });
-    disk.load();
-  }
-  return {
-    retention,
-    metrics,
-    auth: options.ingestSecret !== undefined ? new IngestAuth(options.ingestSecret) : undefined,
-    disk,
-    role: 'all',
-    lifecycle: { draining: false },
+    maxMemoryBytes,
+    memoryWaitMs: nonNegative('memoryWaitMs', options.memoryWaitMs, 10_000),
     maxUploads: nonNegative('maxUploads', options.maxUploads, 64),
     maxReaders: nonNegative('maxReaders', options.maxReaders, 10_000),
+    dir: options.dir,
+    ingestSecret: options.ingestSecret,
     ingestIdleMs: nonNegative('ingestIdleMs', options.ingestIdleMs, 10_000),
     readerStallMs: nonNegative('readerStallMs', options.readerStallMs, 30_000),
-    pendingUploads: new Map(),
     headersTimeoutMs: nonNegative('headersTimeoutMs', options.headersTimeoutMs, 10_000),
     maxHeaderBytes: nonNegative('maxHeaderBytes', options.maxHeaderBytes, 16 * 1024),
-    metricsPath: options.metricsPath ?? '/metrics',
-    healthPath: options.healthPath ?? '/healthz',
-    warn,
+    metricsPath: path('metricsPath', options.metricsPath, '/metrics'),
+    healthPath: path('healthPath', options.healthPath, '/healthz'),
+    opsListener,
+    warn: options.warn ?? stderrWarn,
+    player: options.player ?? true,
   };
 }

@@ -1,32 +1,40 @@
-// createOrigin(): the request handler that wires paths, CORS, the time endpoint, ingest and
-// egress together, and a listen() helper with server settings suited to long live uploads.
+// createOrigin(): builds the running parts from the settings (store, retention, disk tier,
+// metrics), loads the disk, and wires the request handler: path parsing and CORS for every
+// request, then the router (time, metrics, health, player, then objects).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { admitIngest } from './auth.js';
-import { ALLOWED_METHODS } from './cors.js';
-import { handleRead } from './egress.js';
-import { whenDone } from './lifetime.js';
-import { handleDelete, handleWrite } from './ingest.js';
-import { answerHealth, answerMetrics } from './health.js';
-import type { OriginMetrics } from './metrics.js';
-import { resolveOptions, type ListenerRole, type OriginContext, type OriginOptions, type RequestTally } from './options.js';
-import { parseRequestPath } from './paths.js';
+import type { OriginContext } from './context.js';
+import { CachePolicy } from './egress/headers.js';
+import { handleRead } from './egress/read.js';
+import { ALLOWED_METHODS, CorsPolicy } from './http/cors.js';
+import { whenDone } from './http/lifetime.js';
+import { parseRequestPath } from './http/paths.js';
+import { expectContinue, refuse, sendBody, sendEmpty, sendText } from './http/respond.js';
+import { Router, type Exchange } from './http/router.js';
+import { listenOrigin, type ListenOptions, type OriginServer } from './http/server.js';
+import { openTally } from './http/tally.js';
+import { utcNow } from './http/time.js';
+import { IngestAuth, admitIngest } from './ingest/auth.js';
+import { MemoryGate } from './ingest/memory-gate.js';
+import { handleDelete, handleWrite } from './ingest/write.js';
+import { answerHealth, answerMetrics } from './ops/health.js';
+import { OriginMetrics } from './ops/metrics.js';
+import { resolveOptions, type ListenerRole, type OriginOptions, type Settings } from './options.js';
 import { createPlayerRoute } from './player/route.js';
-import { expectContinue, sendEmpty, sendText } from './respond.js';
-import { listenOrigin, type ListenOptions, type OriginServer } from './server.js';
-import type { ObjectStore } from './store.js';
-import { utcNow } from './time.js';
+import { DiskTier } from './store/disk.js';
+import { Retention } from './store/retention.js';
+import { ObjectStore, type StoreView } from './store/store.js';
 
 /** A `node:http` request listener. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export type { OriginServer, ListenOptions } from './server.js';
+export type { OriginServer, ListenOptions } from './http/server.js';
 
 /** What `createOrigin()` returns. */
 export interface Origin {
   /** The request handler: mount it in any `node:http` server. */
   handler: RequestHandler;
-  /** The objects and the per-unit `'publish'` events. */
-  store: ObjectStore;
+  /** The objects, read-only, and their events (`'publish'` once per unit; see `StoreEvents`). */
+  store: StoreView;
   /** A handler for one listener role: `'egress'` refuses PUT/POST/DELETE; `'ingest'` and `'all'` take everything. */
   handlerFor(role: ListenerRole): RequestHandler;
   /** Counters behind `/metrics`. */
@@ -41,88 +49,77 @@ export interface Origin {
    * separate ingest listener when `options.ingestPort` is set.
    */
   listen(port?: number, host?: string, options?: ListenOptions): Promise<OriginServer>;
+  /** Stops the timers and the disk tier's listeners (what `listen()`'s close does not own). */
+  close(): void;
 }
 
-/**
- * Creates a live chunked-CMAF origin.
- *
- * @example
- * import { createServer } from 'node:http';
- * import { createOrigin } from '@boxstream/origin';
- * const origin = createOrigin({ holdMs: 2000 });
- * createServer(origin.handler).listen(8080);
- */
-export function createOrigin(options: OriginOptions = {}): Origin {
-  const ctx = resolveOptions(options);
-  const player = ctx.player ? createPlayerRoute({ timePath: ctx.timePath }) : undefined;
-  const shared = ctx;
-  // One handler per listener role; they share everything but the role.
-  const handlerFor = (role: ListenerRole): RequestHandler => {
-    const ctx = role === shared.role ? shared : { ...shared, role };
-    return (req, res) => handle(ctx, req, res);
-  };
-  const handle = (ctx: OriginContext, req: IncomingMessage, res: ServerResponse): void => {
-    const started = performance.now();
-    const tally: RequestTally = { bytes: 0, chunks: 0 };
-    let path = req.url ?? '';
-    const log = ctx.log;
-    const metrics = ctx.metrics;
-    // Once the request is over, including a pipelined one whose client left before its turn.
-    whenDone(req, res, () => {
-      metrics.response(req.method ?? '', res.statusCode);
-      if (log === undefined) return;
-      log({
-        method: req.method ?? '',
-        path,
-        status: res.statusCode,
-        bytes: tally.bytes,
-        chunks: tally.chunks,
-        durationMs: performance.now() - started,
-        aborted: !res.writableFinished,
-        remote: req.socket.remoteAddress,
-        user: tally.user,
-      });
-    });
-    // Shutting down: answer, then let the client reconnect elsewhere.
-    if (ctx.lifecycle.draining) res.shouldKeepAlive = false;
-    try {
-      const cors = ctx.cors.headers(req.headers.origin);
-      for (const name in cors) res.setHeader(name, cors[name]);
-      const parsed = parseRequestPath(path, ctx.maxPathBytes);
-      if (!parsed.ok) {
-        // `OPTIONS *` asks about the server itself.
-        if (req.method === 'OPTIONS' && path === '*') return answerOptions(ctx, req, res);
-        return sendText(res, 400, `bad path: ${parsed.reason}`, undefined, req.method === 'PUT' || req.method === 'POST');
-      }
-      path = parsed.key;
-      if (player !== undefined && player.handle(req, res, parsed.key, tally)) return;
-      dispatch(ctx, req, res, parsed.key, tally);
-    } catch (err) {
-      // A bug must cost one request, never the process.
-      sendText(res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`, undefined, true);
-    }
-  };
-  const handler = handlerFor('all');
+/** Builds the running parts from `settings`. Touches no disk and serves nothing yet. */
+function build(settings: Settings): OriginContext {
+  const store = new ObjectStore();
+  const metrics = new OriginMetrics();
+  metrics.attach(store);
+  store.onListenerError = listenerErrorReporter(metrics, settings.warn);
+  const retention = new Retention(store, {
+    ttlMs: settings.ttlMs,
+    ttlRules: settings.ttlRules,
+    initTtlMs: settings.initTtlMs,
+    maxMemoryBytes: settings.maxMemoryBytes,
+  });
+  const disk = settings.dir !== undefined ? new DiskTier(settings.dir, store, { warn: settings.warn }) : undefined;
+  retention.tier = disk;
   return {
-    handler,
-    handlerFor,
-    checkContinue: (req, res) => {
-      expectContinue(res);
-      handler(req, res);
-    },
-    store: ctx.store,
-    metrics: ctx.metrics,
-    listen: (port = 8080, host = '127.0.0.1', listenOptions?: ListenOptions) => listenOrigin(shared, handlerFor, port, host, listenOptions),
+    ...settings,
+    store,
+    cors: new CorsPolicy(settings.corsOrigin),
+    cache: new CachePolicy(settings.cacheControl, settings.cacheRules),
+    retention,
+    metrics,
+    auth: settings.ingestSecret !== undefined ? new IngestAuth(settings.ingestSecret) : undefined,
+    disk,
+    memory: new MemoryGate(store, retention, settings.memoryWaitMs),
+    role: 'all',
+    lifecycle: { draining: false },
+    pendingUploads: new Map(),
   };
 }
 
-function dispatch(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, key: string, tally: RequestTally): void {
-  const method = req.method;
-  if (method === 'OPTIONS') return answerOptions(ctx, req, res);
-  if (ctx.timePath !== false && key === ctx.timePath) return answerTime(req, res);
-  if (ctx.metricsPath !== false && key === ctx.metricsPath) return answerMetrics(ctx, req, res);
-  if (ctx.healthPath !== false && key === ctx.healthPath) return answerHealth(ctx, req, res);
-  switch (method) {
+/** A throwing store listener is counted and reported (at most once per 10 s), and costs nothing else. */
+function listenerErrorReporter(metrics: OriginMetrics, warn: (message: string) => void): (error: unknown, event: string) => void {
+  let reportedAt = -Infinity;
+  return (error, event) => {
+    metrics.listenerErrors++;
+    const now = performance.now();
+    if (now - reportedAt < 10_000) return;
+    reportedAt = now;
+    warn(`a '${event}' listener threw (${metrics.listenerErrors} so far); the upload went on: ${error instanceof Error ? error.message : String(error)}`);
+  };
+}
+
+/** The routes every origin has; features add theirs here. */
+function createRouter(ctx: OriginContext): Router {
+  const router = new Router(handleObject);
+  if (ctx.timePath !== false) router.at(ctx.timePath, (x) => x.req.method !== 'OPTIONS' && (answerTime(x), true));
+  // With opsListener 'ingest', the public listener does not know these paths (404 at once, not held).
+  const ops = (answer: typeof answerHealth) => (x: Exchange) => {
+    if (x.req.method === 'OPTIONS') return false;
+    if (x.ctx.opsListener === 'ingest' && x.ctx.role === 'egress') sendText(x.res, 404, 'not found');
+    else answer(x.ctx, x.req, x.res);
+    return true;
+  };
+  if (ctx.metricsPath !== false) router.at(ctx.metricsPath, ops(answerMetrics));
+  if (ctx.healthPath !== false) router.at(ctx.healthPath, ops(answerHealth));
+  if (ctx.player) {
+    const player = createPlayerRoute({ timePath: ctx.timePath });
+    router.use((x) => player.handle(x.req, x.res, x.key, x.tally));
+  }
+  return router;
+}
+
+/** Everything that is not a route: stored objects, by method. */
+function handleObject({ ctx, req, res, key, tally }: Exchange): void {
+  switch (req.method) {
+    case 'OPTIONS':
+      return answerOptions(ctx, req, res);
     case 'GET':
     case 'HEAD':
       return handleRead(ctx, req, res, key, tally);
@@ -134,7 +131,86 @@ function dispatch(ctx: OriginContext, req: IncomingMessage, res: ServerResponse,
       if (!admitIngest(ctx, req, res, tally)) return;
       return handleDelete(ctx, res, key);
     default:
-      return sendText(res, 405, `method ${method} not allowed`, { Allow: ALLOWED_METHODS });
+      return refuse(req, res, 405, `method ${req.method} not allowed`, { Allow: ALLOWED_METHODS });
+  }
+}
+
+/**
+ * Creates a live chunked-CMAF origin. With `dir`, the files there are indexed (and the newest
+ * loaded into memory) before it returns.
+ *
+ * @example
+ * import { createServer } from 'node:http';
+ * import { createOrigin } from '@boxstream/origin';
+ * const origin = createOrigin({ holdMs: 2000 });
+ * createServer(origin.handler).listen(8080);
+ */
+export function createOrigin(options: OriginOptions = {}): Origin {
+  const shared = build(resolveOptions(options));
+  shared.disk?.load(shared.maxMemoryBytes, (entry) => shared.retention.schedule(entry.key, entry.version, entry.kind, entry.mtimeMs));
+  const router = createRouter(shared);
+  // One handler per listener role; they share everything but the role.
+  const handlerFor = (role: ListenerRole): RequestHandler => {
+    const ctx = role === shared.role ? shared : { ...shared, role };
+    return (req, res) => handle(ctx, router, req, res);
+  };
+  const handler = handlerFor('all');
+  return {
+    handler,
+    handlerFor,
+    checkContinue: (req, res) => {
+      expectContinue(res);
+      handler(req, res);
+    },
+    store: shared.store,
+    metrics: shared.metrics,
+    listen: (port = 8080, host = '127.0.0.1', listenOptions?: ListenOptions) => listenOrigin(shared, handlerFor, port, host, listenOptions),
+    close: () => {
+      shared.retention.close();
+      shared.memory.close();
+      shared.disk?.close();
+    },
+  };
+}
+
+function handle(ctx: OriginContext, router: Router, req: IncomingMessage, res: ServerResponse): void {
+  const started = performance.now();
+  const tally = openTally(res);
+  let path = req.url ?? '';
+  const log = ctx.log;
+  const metrics = ctx.metrics;
+  // Once the request is over, including a pipelined one whose client left before its turn.
+  whenDone(req, res, () => {
+    metrics.response(req.method ?? '', res.statusCode);
+    if (log === undefined) return;
+    log({
+      method: req.method ?? '',
+      path,
+      status: res.statusCode,
+      bytes: tally.bytes,
+      chunks: tally.chunks,
+      durationMs: performance.now() - started,
+      aborted: !res.writableFinished,
+      remote: req.socket.remoteAddress,
+      user: tally.user,
+    });
+  });
+  // Shutting down: answer, then let the client reconnect elsewhere.
+  if (ctx.lifecycle.draining) res.shouldKeepAlive = false;
+  try {
+    const cors = ctx.cors.headers(req.headers.origin);
+    for (const name in cors) res.setHeader(name, cors[name]);
+    const parsed = parseRequestPath(path, ctx.maxPathBytes);
+    if (!parsed.ok) {
+      // `OPTIONS *` asks about the server itself.
+      if (req.method === 'OPTIONS' && path === '*') return answerOptions(ctx, req, res);
+      return refuse(req, res, 400, `bad path: ${parsed.reason}`);
+    }
+    path = parsed.key;
+    router.handle({ ctx, req, res, key: parsed.key, tally });
+  } catch (err) {
+    // A bug must cost one request, never the process.
+    refuse(req, res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -145,11 +221,9 @@ function answerOptions(ctx: OriginContext, req: IncomingMessage, res: ServerResp
   sendEmpty(res, 204, headers);
 }
 
-function answerTime(req: IncomingMessage, res: ServerResponse): void {
+function answerTime({ req, res }: Exchange): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return sendText(res, 405, `method ${req.method} not allowed on the time endpoint`, { Allow: 'GET, HEAD, OPTIONS' });
   }
-  const body = utcNow();
-  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(body.length), 'Cache-Control': 'no-store' });
-  res.end(req.method === 'HEAD' ? undefined : body);
+  sendBody(req, res, 200, 'text/plain; charset=utf-8', utcNow());
 }

@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bodyFormatFor, contentTypeFor, extensionOf, looksLikeIsoBmff, manifestKind } from '../src/content-types.js';
+import { bodyFormatFor, classify, contentTypeFor, extensionOf, manifestKind } from '../src/store/classify.js';
 import { fixture } from './helpers.js';
 
-test('content types follow REFERENCE.md', () => {
+test('content types are the ones players and CDNs expect', () => {
   const expected: Record<string, string> = {
     '/a.mpd': 'application/dash+xml',
     '/a.m3u8': 'application/vnd.apple.mpegurl',
@@ -44,17 +44,18 @@ test('body formats by name', () => {
   assert.is(bodyFormatFor('/a'), 'sniff');
 });
 
-test('sniffing the first 8 bytes', () => {
-  assert.ok(looksLikeIsoBmff(fixture('lldash-segment.m4s').subarray(0, 8)));
-  assert.ok(looksLikeIsoBmff(fixture('lldash-init.mp4').subarray(0, 8)));
-  const box = (size: number, type: string) => Buffer.concat([Buffer.from([size >>> 24, (size >> 16) & 255, (size >> 8) & 255, size & 255]), Buffer.from(type, 'latin1')]);
-  assert.ok(looksLikeIsoBmff(box(0, 'moof')));
-  assert.ok(looksLikeIsoBmff(box(1, 'free')));
-  assert.not.ok(looksLikeIsoBmff(box(4, 'ftyp')), 'size below the header');
-  assert.not.ok(looksLikeIsoBmff(box(100, 'abcd')), 'implausible first type');
-  assert.not.ok(looksLikeIsoBmff(Buffer.from('G@\x00\x10\x00\x00\xb0\x0d', 'latin1')), 'MPEG-TS');
-  assert.not.ok(looksLikeIsoBmff(Buffer.from('WEBVTT\n\n')));
-  assert.not.ok(looksLikeIsoBmff(Buffer.from('ftyp')), 'too short');
+test('classify: once per body, by name and by boxstream\'s sniffer', () => {
+  assert.equal(classify('/a/seg.m4s', fixture('lldash-segment.m4s').subarray(0, 8)), { kind: 'media', contentType: 'video/iso.segment', isoBmff: true });
+  assert.equal(classify('/a/init.mp4', fixture('lldash-init.mp4').subarray(0, 8)), { kind: 'init', contentType: 'video/mp4', isoBmff: true });
+  // No telling name: the first box decides.
+  assert.equal(classify('/a/init', fixture('lldash-init.mp4').subarray(0, 8)), { kind: 'init', contentType: 'video/mp4', isoBmff: true });
+  assert.equal(classify('/a/chunk', fixture('lldash-segment.m4s').subarray(0, 8)), { kind: 'media', contentType: 'video/mp4', isoBmff: true });
+  assert.equal(classify('/a/x', Buffer.from('WEBVTT\n\n')), { kind: 'opaque', contentType: 'application/octet-stream', isoBmff: false });
+  assert.equal(classify('/a/x', Buffer.from('G@\x00\x10\x00\x00\xb0\x0d', 'latin1')).isoBmff, false, 'MPEG-TS');
+  // A name that says "not ISO-BMFF" is believed even when the bytes look like boxes.
+  assert.equal(classify('/a/x.ts', fixture('lldash-segment.m4s').subarray(0, 8)).kind, 'opaque');
+  // A name that says ISO-BMFF is parsed (junk in it is then a 415), whatever its bytes.
+  assert.equal(classify('/a/x.m4s', Buffer.from('<html>..')), { kind: 'media', contentType: 'video/iso.segment', isoBmff: true });
 });
 
 test.run();

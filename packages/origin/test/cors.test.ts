@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CorsPolicy } from '../src/cors.js';
+import { CorsPolicy } from '../src/http/cors.js';
 import { http, startOrigin } from './helpers.js';
 
 test('policy: any origin, a fixed origin, a list, none', () => {

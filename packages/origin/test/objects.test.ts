@@ -26,13 +26,14 @@ test('a complete object: Content-Length, ETag, Last-Modified, type and caching b
   assert.ok(seg.body.equals(segment));
   assert.is(seg.headers['content-length'], String(segment.length));
   assert.is(seg.headers['content-type'], 'video/iso.segment');
-  assert.is(seg.headers['cache-control'], 'max-age=31536000, immutable');
+  // Bounded, never immutable: an encoder restart uploads the same names again.
+  assert.is(seg.headers['cache-control'], 'max-age=60');
   assert.is(seg.headers['accept-ranges'], 'bytes');
   assert.match(String(seg.headers.etag), /^"[^"]+"$/);
   assert.ok(Number.isFinite(Date.parse(String(seg.headers['last-modified']))));
   const ini = await http(o.port, 'GET', '/live/init-0.m4s');
   assert.ok(ini.body.equals(init));
-  assert.is(ini.headers['cache-control'], 'max-age=31536000, immutable');
+  assert.is(ini.headers['cache-control'], 'max-age=2', 'an init segment is replaced under the same name: short, then revalidated');
   const man = await http(o.port, 'GET', '/live/out.mpd');
   assert.ok(man.body.equals(mpd));
   assert.is(man.headers['content-type'], 'application/dash+xml');
@@ -53,6 +54,68 @@ test('cache classes are configurable', async () => {
     assert.is((await r.until((x) => x !== undefined)).headers['cache-control'], 'no-cache');
     r.destroy();
     up.abort();
+  } finally {
+    await c.close();
+  }
+});
+
+test('no default lets a CDN keep replaced bytes for long: no immutable, bounded lifetimes, every class', async () => {
+  // An encoder restart re-uploads init and segments under the same names.
+  for (const key of ['/r/init-0.m4s', '/r/chunk-0-00001.m4s', '/r/x.ts', '/r/out.mpd']) {
+    assert.is((await put(o.port, key, key.endsWith('.mpd') ? mpd : key.includes('init') ? init : segment)).status, 201);
+    const cc = String((await http(o.port, 'GET', key)).headers['cache-control']);
+    assert.not.match(cc, /immutable/, key);
+    const maxAge = Number(/max-age=(\d+)/.exec(cc)?.[1]);
+    assert.ok(maxAge <= 60, `${key}: ${cc}`);
+  }
+  // The replacement gets a new validator, so a CDN revalidating the old one learns of it.
+  const before = (await http(o.port, 'GET', '/r/init-0.m4s')).headers.etag as string;
+  assert.is((await http(o.port, 'GET', '/r/init-0.m4s', undefined, { 'If-None-Match': before })).status, 304);
+  assert.is((await put(o.port, '/r/init-0.m4s', segment)).status, 204);
+  const after = await http(o.port, 'GET', '/r/init-0.m4s', undefined, { 'If-None-Match': before });
+  assert.is(after.status, 200);
+  assert.is.not(after.headers.etag, before);
+});
+
+test('Cache-Control per path prefix (longest wins) and a setHeaders hook', async () => {
+  const seen: string[] = [];
+  const c = await startOrigin({
+    cacheRules: [
+      { prefix: '/vod/', cacheControl: 'public, max-age=31536000, immutable' },
+      { prefix: '/vod/drafts/', cacheControl: 'no-cache' },
+    ],
+    setHeaders(headers, object) {
+      seen.push(`${object.kind} ${object.state} ${object.key}`);
+      headers['Surrogate-Key'] = object.key.split('/')[1];
+    },
+  });
+  try {
+    await put(c.port, '/vod/a/seg.m4s', segment);
+    await put(c.port, '/vod/a/out.mpd', mpd);
+    await put(c.port, '/vod/drafts/seg.m4s', segment);
+    await put(c.port, '/live/seg.m4s', segment);
+    const vod = await http(c.port, 'GET', '/vod/a/seg.m4s');
+    assert.is(vod.headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.is(vod.headers['surrogate-key'], 'vod');
+    assert.is((await http(c.port, 'GET', '/vod/a/out.mpd')).headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.is((await http(c.port, 'GET', '/vod/drafts/seg.m4s')).headers['cache-control'], 'no-cache');
+    assert.is((await http(c.port, 'GET', '/live/seg.m4s')).headers['cache-control'], 'max-age=60');
+    // The hook sees 304s too, and objects still being written.
+    const etag = vod.headers.etag as string;
+    const nm = await http(c.port, 'GET', '/vod/a/seg.m4s', undefined, { 'If-None-Match': etag });
+    assert.is(nm.status, 304);
+    assert.is(nm.headers['surrogate-key'], 'vod');
+    const up = await ChunkedUpload.start(c.port, '/live/w.m4s');
+    up.send(chunks[0]);
+    await waitUntil(() => c.origin.store.get('/live/w.m4s') !== undefined);
+    const r = await rawGet(c.port, '/live/w.m4s');
+    const head = await r.until((x) => x !== undefined);
+    assert.is(head.headers['surrogate-key'], 'live');
+    assert.is(head.headers['cache-control'], 'max-age=60', 'while written: the class it will have');
+    r.destroy();
+    up.abort();
+    assert.ok(seen.includes('media writing /live/w.m4s'));
+    assert.ok(seen.includes('manifest complete /vod/a/out.mpd'));
   } finally {
     await c.close();
   }
@@ -130,7 +193,7 @@ test('the uploader headers are never replayed to players', async () => {
   assert.is(r.headers['content-type'], 'video/iso.segment');
   assert.is(r.headers['x-secret-token'], undefined);
   assert.is(r.headers['set-cookie'], undefined);
-  assert.is(r.headers['cache-control'], 'max-age=31536000, immutable');
+  assert.is(r.headers['cache-control'], 'max-age=60');
   assert.is((await put(o.port, '/gz.m4s', segment, { 'Content-Encoding': 'gzip' })).status, 415);
 });
 

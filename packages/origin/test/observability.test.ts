@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatAccessLog } from '../src/access-log.js';
+import { formatAccessLog } from '../src/ops/access-log.js';
 import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, runCli, sleep, startOrigin, waitUntil } from './helpers.js';
 
 const segment = fixture('lldash-segment.m4s');

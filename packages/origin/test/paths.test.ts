@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseRequestPath } from '../src/paths.js';
+import { parseRequestPath } from '../src/http/paths.js';
 
 const key = (target: string): string => {
   const r = parseRequestPath(target);

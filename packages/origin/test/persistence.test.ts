@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TMP_DIR, keyToFile } from '../src/persistence.js';
+import { TMP_DIR, keyToFile } from '../src/store/disk.js';
 import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, startOrigin, waitUntil } from './helpers.js';
 
 const segment = fixture('lldash-segment.m4s');

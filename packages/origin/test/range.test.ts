@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseRange, sliceUnits } from '../src/range.js';
+import { parseLiveRange, parseRange } from '../src/egress/range.js';
 
 test('single ranges', () => {
   assert.equal(parseRange('bytes=0-99', 1000), { start: 0, end: 99 });
@@ -27,16 +27,15 @@ test('ignored headers: absent, malformed, other units, several ranges', () => {
   assert.is(parseRange('bytes=a-b', 10), undefined);
 });
 
-test('sliceUnits returns views across unit boundaries', () => {
-  const units = [Buffer.from('abc'), Buffer.from('defg'), Buffer.from('hi')];
-  const join = (s: number, e: number) => Buffer.concat(sliceUnits(units, s, e)).toString();
-  assert.is(join(0, 9), 'abcdefghi');
-  assert.is(join(2, 4), 'cd');
-  assert.is(join(3, 7), 'defg');
-  assert.is(join(8, 9), 'i');
-  assert.is(sliceUnits(units, 3, 7)[0], units[1], 'a whole unit is passed through, not copied');
-  const view = sliceUnits(units, 4, 6)[0];
-  assert.is(view.buffer, units[1].buffer, 'a partial unit is a view');
+test('ranges of an object still being written: closed, open, or ignored', () => {
+  assert.equal(parseLiveRange('bytes=100-199'), { start: 100, last: 199 });
+  assert.equal(parseLiveRange('bytes=100-'), { start: 100, last: undefined });
+  assert.equal(parseLiveRange('bytes=0-99'), { start: 0, last: 99 });
+  assert.is(parseLiveRange('bytes=0-'), undefined, 'the whole body: a plain 200');
+  assert.is(parseLiveRange('bytes=-100'), undefined, 'a suffix needs the final length');
+  assert.is(parseLiveRange('bytes=5-2'), undefined);
+  assert.is(parseLiveRange('bytes=0-1,3-4'), undefined);
+  assert.is(parseLiveRange(undefined), undefined);
 });
 
 test.run();

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { IngestAuth, insecureIngestWarning, isLoopback } from '../src/auth.js';
+import { IngestAuth, insecureIngestWarning, isLoopback } from '../src/ingest/auth.js';
 import { createOrigin } from '../src/index.js';
 import { ChunkedUpload, RawClient, fixture, fixtureChunks, http, put, rawGet, sleep, startOrigin, waitUntil } from './helpers.js';
 

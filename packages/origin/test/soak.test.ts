@@ -110,7 +110,7 @@ test('soak: 2 renditions, 20 min of media, window DELETEs and TTL: memory flat, 
     if (reason === 'expire') expired++;
   });
   store.on('publish', () => {
-    if (store.bytes > maxStoreBytes) maxStoreBytes = store.bytes;
+    if (store.stats().bytes > maxStoreBytes) maxStoreBytes = store.stats().bytes;
   });
   try {
     const dirs = ['/live/soak/v', '/live/soak/a'];

@@ -1,12 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ObjectStore, type StoredObject } from '../src/store.js';
+import { ObjectStore } from '../src/store/store.js';
+import type { StoredObject } from '../src/store/object.js';
 
 test("publish appends, wakes readers, emits 'publish' with key, object and unit", () => {
   const store = new ObjectStore();
   const seen: unknown[] = [];
   store.on('publish', (key, object, unit) => seen.push([key, object.version, unit]));
-  const o = store.create('/a.m4s', { contentType: 'video/iso.segment' });
+  const o = store.create('/a.m4s', { contentType: 'video/iso.segment', kind: 'media' });
   store.insert(o);
   let woken = 0;
   const reader = { wake: () => void woken++ };
@@ -21,7 +22,8 @@ test("publish appends, wakes readers, emits 'publish' with key, object and unit"
   assert.equal(seen, [['/a.m4s', o.version, u1]]);
   o.complete();
   assert.is(o.state, 'complete');
-  assert.match(String(o.etag), /^".+"$/);
+  assert.ok(o.tag.length > 0, 'an identity for validators');
+  assert.equal(o.ends, [3]);
   assert.is(woken, 2);
   assert.throws(() => o.publish(u1));
   o.removeReader(reader);
@@ -31,7 +33,7 @@ test("publish appends, wakes readers, emits 'publish' with key, object and unit"
 
 test('insert replaces and hands the new version to waiters; waiters can leave', () => {
   const store = new ObjectStore();
-  const first = store.create('/k', { contentType: 'x' });
+  const first = store.create('/k', { contentType: 'x', kind: 'opaque' });
   assert.is(store.insert(first), undefined);
   const arrived: StoredObject[] = [];
   const w1 = { arrive: (o: StoredObject) => void arrived.push(o) };
@@ -43,11 +45,11 @@ test('insert replaces and hands the new version to waiters; waiters can leave', 
   store.unwait('/later', w2);
   store.unwait('/later', w2);
   assert.is(store.stats().waiters, 1);
-  const later = store.create('/later', { contentType: 'x' });
+  const later = store.create('/later', { contentType: 'x', kind: 'opaque' });
   store.insert(later);
   assert.equal(arrived, [later]);
   assert.is(store.stats().waiters, 0);
-  const second = store.create('/k', { contentType: 'x' });
+  const second = store.create('/k', { contentType: 'x', kind: 'opaque' });
   assert.is(store.insert(second), first);
   assert.is(store.get('/k'), second);
   assert.ok(second.version > first.version);
@@ -58,7 +60,7 @@ test('abort and delete', () => {
   const events: string[] = [];
   store.on('abort', (key, _o, reason) => events.push(`abort ${key} ${reason}`));
   store.on('delete', (key) => events.push(`delete ${key}`));
-  const o = store.create('/k', { contentType: 'x' });
+  const o = store.create('/k', { contentType: 'x', kind: 'opaque' });
   store.insert(o);
   o.abort('gone');
   o.complete(); // no effect after abort
@@ -66,7 +68,30 @@ test('abort and delete', () => {
   assert.is(store.delete('/k'), o);
   assert.is(store.delete('/k'), undefined);
   assert.equal(events, ['abort /k gone', 'delete /k']);
-  assert.equal(store.stats(), { objects: 0, readers: 0, waiters: 0, bytes: 0, detachedBytes: 0, writing: 0 });
+  assert.equal(store.stats(), { objects: 0, readers: 0, waiters: 0, bytes: 0, ingestBytes: 0, detachedBytes: 0, writing: 0 });
+});
+
+test('a listener that throws costs that listener one event: the others, and the publisher, go on', () => {
+  const store = new ObjectStore();
+  const errors: string[] = [];
+  store.onListenerError = (err, event) => errors.push(`${event}: ${(err as Error).message}`);
+  const seen: number[] = [];
+  store.on('publish', () => {
+    throw new Error('boom');
+  });
+  store.on('publish', (_k, _o, unit) => seen.push(unit.byteLength));
+  const o = store.create('/k', { contentType: 'x', kind: 'opaque' });
+  store.insert(o);
+  let woken = 0;
+  o.addReader({ wake: () => void woken++ });
+  o.publish(new Uint8Array(5));
+  o.publish(new Uint8Array(6));
+  o.complete();
+  assert.is(o.state, 'complete');
+  assert.is(o.length, 11);
+  assert.is(woken, 3, 'the reader saw both units and the completion');
+  assert.equal(seen, [5, 6]);
+  assert.equal(errors, ['publish: boom', 'publish: boom']);
 });
 
 test.run();

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { httpDate, utcNow } from '../src/time.js';
+import { httpDate, utcNow } from '../src/http/time.js';
 import { http, startOrigin } from './helpers.js';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

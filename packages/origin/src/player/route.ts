@@ -2,8 +2,8 @@
 // libraries are looked up on the first request (and again, at most every RELOOKUP_MS, while one
 // is missing, so installing them does not need a restart) and served from memory with long caching.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestTally } from '../options.js';
-import { sendText } from '../respond.js';
+import { sendText } from '../http/respond.js';
+import type { RequestTally } from '../http/tally.js';
 import { assetTable, locatePlayerLibs, type PlayerAsset, type PlayerLibs } from './assets.js';
 import { renderPlayerPage } from './page.js';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { ObjectStore } from '../../src/index.js';
+import type { StoreView } from '../../src/index.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -202,7 +202,7 @@ export function startEncoder(spec: StreamSpec): Encoder {
 }
 
 /** Waits until `key` is a complete object in the store (a manifest is complete once swapped in). */
-export function waitForObject(store: ObjectStore, key: string, ms: number, encoder?: Encoder): Promise<void> {
+export function waitForObject(store: StoreView, key: string, ms: number, encoder?: Encoder): Promise<void> {
   return waitFor(
     () => {
       if (encoder?.exited()) throw new Error(`ffmpeg exited before ${key} appeared:\n${encoder.stderr()}`);

@@ -1,88 +1,25 @@
-// PUT/POST (equal) and DELETE. Upload bodies become published units: ISO-BMFF bodies through
-// boxstream, one unit per header/chunk/box event; other bodies one unit per received piece, the
-// pieces that arrive in the same event-loop turn after the first being joined into one;
-// manifests buffered and swapped in whole when their upload completes.
+// One upload body becoming published units: ISO-BMFF bodies through boxstream, one unit per
+// header/chunk/box event; other bodies one unit per received piece, the pieces that arrive in the
+// same event-loop turn after the first being joined into one; manifests buffered and swapped in
+// whole when their upload completes. Every byte is charged to the memory cap as it arrives.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BoxStreamError, Parser, type ParseEvent } from 'boxstream';
-import {
-  DEFAULT_CONTENT_TYPE,
-  bodyFormatFor,
-  contentTypeFor,
-  looksLikeIsoBmff,
-  manifestContentType,
-  manifestKind,
-  type ManifestKind,
-} from './content-types.js';
-import { whenDone } from './lifetime.js';
-import { admitUpload } from './limits.js';
-import type { OriginContext, RequestTally } from './options.js';
-import { sendContinue, sendEmpty, sendNotFound, sendText } from './respond.js';
-import type { StoredObject } from './store.js';
-
-/** Answers a PUT or POST to `key`. */
-export function handleWrite(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, key: string, tally: RequestTally): void {
-  if (key === '/') return sendText(res, 400, 'path names no object', undefined, true);
-  const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-    // Players would get the encoded bytes: we never replay the uploader's headers.
-    return sendText(res, 415, `Content-Encoding '${encoding}' is not supported; upload identity bytes`, undefined, true);
-  }
-  const te = req.headers['transfer-encoding'];
-  if (te !== undefined && !onlyChunked(te)) {
-    // Node decodes the chunked framing only: any other coding would be stored still encoded.
-    return sendText(res, 501, `Transfer-Encoding '${te}' is not supported; use chunked`, undefined, true);
-  }
-  const manifest = manifestKind(key, req.headers['content-type']);
-  const limit = manifest !== undefined ? ctx.maxManifestSize : ctx.maxObjectSize;
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) {
-    return sendText(res, 413, `body of ${declared} bytes is larger than the limit of ${limit} bytes`, undefined, true);
-  }
-  if (!admitUpload(ctx, res)) return;
-  const metrics = ctx.metrics;
-  metrics.uploadStarted();
-  // In flight until the request is over, whichever way the upload ends (its connection closing
-  // while the response is still queued behind another one included).
-  whenDone(req, res, () => metrics.uploadEnded());
-  // While draining, finish this upload but let the encoder reconnect elsewhere afterwards.
-  if (ctx.lifecycle.draining) res.shouldKeepAlive = false;
-  new Upload(ctx, req, res, key, manifest, limit, tally);
-  // `Expect: 100-continue`: only now that size, auth and limits passed is the body asked for.
-  sendContinue(res);
-}
-
-/** Whether a Transfer-Encoding list names chunked only (`chunked`, any case; Node rejects repeats). */
-function onlyChunked(te: string): boolean {
-  for (const coding of te.split(',')) if (coding.trim().toLowerCase() !== 'chunked') return false;
-  return true;
-}
-
-/**
- * Answers a DELETE of `key`: 200, or 404 when there is nothing under it. It also applies to the
- * uploads of `key` that have not made their object visible yet (a manifest being buffered, a
- * body whose first bytes are still being sniffed): they finish, but never bring the key back.
- */
-export function handleDelete(ctx: OriginContext, res: ServerResponse, key: string): void {
-  // Readers in flight hold the object itself, so they finish with what they were following:
-  // a complete object is sent whole; one still being written keeps following its upload.
-  const pending = ctx.pendingUploads.get(key);
-  if (pending !== undefined) {
-    ctx.pendingUploads.delete(key);
-    for (const upload of pending) upload.cancel();
-  }
-  if (ctx.store.delete(key) === undefined && pending === undefined) return sendNotFound(res);
-  sendEmpty(res, 200);
-}
+import { BoxStreamError, Parser, SNIFF_BYTES, type ParseEvent } from 'boxstream';
+import type { OriginContext } from '../context.js';
+import { refuse, sendEmpty } from '../http/respond.js';
+import type { RequestTally } from '../http/tally.js';
+import { classify, contentTypeFor, manifestContentType, type ManifestKind } from '../store/classify.js';
+import type { StoredObject } from '../store/object.js';
+import type { Pausable } from './memory-gate.js';
 
 /** Small pieces of one event-loop turn are joined up to this size (see `Upload.batch`). */
 const BATCH_BYTES = 16 * 1024;
 
-/** Pieces held until the first 8 bytes decide whether a body is ISO-BMFF. */
-const SNIFF_BYTES = 8;
-
 /** One upload in progress. */
-class Upload {
+export class Upload implements Pausable {
   private received = 0;
+  /** Bytes received and charged to the memory cap but not published yet. */
+  private charged = 0;
+  private paused = false;
   private finished = false; // responded, failed, or aborted: ignore the rest
   private ended = false;
   /** Deleted before its object became visible: the rest of the body is read and dropped. */
@@ -135,6 +72,48 @@ class Upload {
     this.cancelled = true;
     this.held = [];
     this.heldBytes = 0;
+    this.release();
+  }
+
+  /** The memory cap has no room: stop reading the body until `resume()` (see MemoryGate). */
+  pause(): void {
+    if (this.paused || this.finished) return;
+    this.paused = true;
+    this.req.pause();
+    // Not an idle encoder: the origin stopped reading. The idle timeout waits until it reads again.
+    if (this.ctx.ingestIdleMs > 0) this.req.setTimeout(0);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.finished) return;
+    if (this.ctx.ingestIdleMs > 0 && !this.ended) this.req.setTimeout(this.ctx.ingestIdleMs);
+    this.req.resume();
+  }
+
+  refuseForMemory(waitedMs: number): void {
+    this.paused = false;
+    this.ctx.metrics.rejected.memory++;
+    this.fail(507, `memory cap of ${this.ctx.maxMemoryBytes} bytes is held by uploads in progress; no room within ${waitedMs} ms`);
+  }
+
+  /** Charges `bytes` just received to the memory cap. */
+  private charge(bytes: number): void {
+    this.charged += bytes;
+    this.ctx.store.holdIngest(bytes);
+  }
+
+  /** `bytes` of what was charged are published now (the object's own count takes them over). */
+  private discharge(bytes: number): void {
+    this.charged -= bytes;
+    this.ctx.store.holdIngest(-bytes);
+  }
+
+  /** The upload is over: nothing it holds is charged any more, and it waits for room no longer. */
+  private release(): void {
+    if (this.charged !== 0) this.discharge(this.charged);
+    this.ctx.memory.forget(this);
   }
 
   /** Leaves `ctx.pendingUploads`: the object is visible now, or the upload is over. */
@@ -156,6 +135,9 @@ class Upload {
       return this.fail(413, `body larger than the limit of ${this.limit} bytes`);
     }
     if (this.cancelled) return;
+    this.charge(piece.byteLength);
+    // Over the cap with nothing to evict: this piece is taken, the next ones wait for room.
+    this.ctx.memory.admit(this);
     if (this.turnOpen) {
       // Only small pieces are joined, into units of about BATCH_BYTES; a large piece goes on
       // at once, as it is (after the small ones before it).
@@ -210,6 +192,7 @@ class Upload {
     if (this.finished) return;
     if (this.cancelled) {
       this.finished = true;
+      this.release();
       return this.respond();
     }
     try {
@@ -225,8 +208,9 @@ class Upload {
         }
         this.publishEvents(events);
       }
-      object.complete();
       this.finished = true;
+      this.release();
+      object.complete();
       this.respond();
     } catch (err) {
       this.failUnexpected(err);
@@ -241,6 +225,7 @@ class Upload {
     if (this.finished) return;
     // The uploader went away mid-body: readers must see an incomplete object, not a short one.
     this.finished = true;
+    this.release();
     this.object?.abort('upload aborted by the client');
   };
 
@@ -260,15 +245,13 @@ class Upload {
     // 'close' follows and does the work; the listener keeps the error from being thrown.
   };
 
-  /** Decides the body format from the name and the first bytes, then makes the object visible. */
+  /** Classifies the body by its name and first bytes (once), then makes the object visible. */
   private begin(): void {
-    const format = bodyFormatFor(this.key);
     const first = this.held.length === 1 ? this.held[0] : Buffer.concat(this.held, Math.min(this.heldBytes, SNIFF_BYTES));
-    const iso = format === 'iso-bmff' || (format === 'sniff' && looksLikeIsoBmff(first.subarray(0, SNIFF_BYTES)));
-    if (iso) this.parser = new Parser();
-    const contentType = contentTypeFor(this.key) ?? (iso ? 'video/mp4' : DEFAULT_CONTENT_TYPE);
+    const { kind, contentType, isoBmff } = classify(this.key, first.subarray(0, SNIFF_BYTES));
+    if (isoBmff) this.parser = new Parser();
     const store = this.ctx.store;
-    const object = store.create(this.key, { contentType });
+    const object = store.create(this.key, { contentType, kind });
     this.object = object;
     this.unlist();
     this.replaced = store.insert(object) !== undefined;
@@ -284,6 +267,7 @@ class Upload {
   private feed(piece: Buffer): void {
     const parser = this.parser;
     if (parser === null) {
+      this.discharge(piece.byteLength);
       (this.object as StoredObject).publish(piece);
       this.tally.chunks++;
       return;
@@ -303,7 +287,9 @@ class Upload {
       const parts = event.parts;
       if (parts.length === 0) continue;
       // One unit per event; several views are joined once here, never per reader.
-      object.publish(parts.length === 1 ? parts[0] : Buffer.concat(parts), event);
+      const unit = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      this.discharge(unit.byteLength);
+      object.publish(unit, event);
       this.tally.chunks++;
     }
   }
@@ -313,7 +299,8 @@ class Upload {
     this.held = [];
     const store = this.ctx.store;
     const kind = this.manifest as ManifestKind;
-    const object = store.create(this.key, { contentType: contentTypeFor(this.key) ?? manifestContentType(kind), manifest: true });
+    const object = store.create(this.key, { contentType: contentTypeFor(this.key) ?? manifestContentType(kind), kind: 'manifest' });
+    this.release();
     object.publish(body);
     object.complete();
     this.tally.chunks = 1;
@@ -348,7 +335,7 @@ class Upload {
     this.fail(500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
   }
 
-  /** Refuses the rest of the body: answers now and closes the connection after the answer. */
+  /** Refuses the rest of the body: answers now and closes the connection (lingeringly) after the answer. */
   private fail(status: number, text: string): void {
     if (this.finished) return;
     this.finished = true;
@@ -356,8 +343,13 @@ class Upload {
     this.held = [];
     this.batch = [];
     this.batchBytes = 0;
+    this.release();
     this.object?.abort(text);
     this.req.removeListener('data', this.onData);
-    sendText(this.res, status, text, undefined, true);
+    if (this.paused) {
+      this.paused = false;
+      this.req.resume();
+    }
+    refuse(this.req, this.res, status, text);
   }
 }

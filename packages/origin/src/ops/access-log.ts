@@ -1,5 +1,5 @@
 // Access log lines: one per request, as text for people or as JSON for machines.
-import type { AccessLogEntry } from './options.js';
+import type { AccessLogEntry } from '../options.js';
 
 /** `text` (default): one line of space-separated fields; `json`: one JSON object per line. */
 export type LogFormat = 'text' | 'json';

@@ -1,5 +1,8 @@
-// What an object is, judged by its name: the Content-Type players expect (REFERENCE.md), whether
-// it is a manifest (buffered and swapped in whole), and whether its bytes are ISO-BMFF.
+// What an object is, decided once when its upload begins: by its name, the Content-Type players
+// expect, whether it is a manifest (buffered and swapped in whole); by its first bytes, through
+// boxstream's own sniffer, whether it is ISO-BMFF and an init segment or media.
+import { sniff } from 'boxstream';
+import type { ObjectKind } from './object.js';
 
 /** Content-Type by lowercase extension. Players and CDNs key behaviour on these. */
 const TYPES: Readonly<Record<string, string>> = {
@@ -96,17 +99,25 @@ export function bodyFormatFor(key: string): BodyFormat {
   return 'sniff';
 }
 
-/** Top-level box types an ISO-BMFF stream plausibly starts with (checked by `looksLikeIsoBmff`). */
-const FIRST_BOX_TYPES = new Set(['ftyp', 'styp', 'moov', 'moof', 'sidx', 'prft', 'emsg', 'free', 'skip', 'uuid']);
+/** What `classify` decides for a body: its kind, Content-Type, and whether boxstream parses it. */
+export interface Classification {
+  kind: ObjectKind;
+  contentType: string;
+  /** True when the body goes through boxstream's parser. */
+  isoBmff: boolean;
+}
 
 /**
- * True when the first 8 bytes read as a top-level box header of a plausible first type with a
- * plausible size (0 = to end, 1 = largesize follows, or at least the 8 header bytes).
+ * Classifies a (non-manifest) body by its key and its first 8 bytes: ISO-BMFF when the name says
+ * so, or when the name says nothing and boxstream's `sniff` recognises a first box. An ISO-BMFF
+ * body whose first box is `ftyp` is an `init` (a CMAF header, or a whole MP4), any other is
+ * `media`; everything else is `opaque`.
  */
-export function looksLikeIsoBmff(first8: Uint8Array): boolean {
-  if (first8.byteLength < 8) return false;
-  const size = ((first8[0] << 24) >>> 0) + (first8[1] << 16) + (first8[2] << 8) + first8[3];
-  if (size !== 0 && size !== 1 && size < 8) return false;
-  const type = String.fromCharCode(first8[4], first8[5], first8[6], first8[7]);
-  return FIRST_BOX_TYPES.has(type);
+export function classify(key: string, first8: Uint8Array): Classification {
+  const format = bodyFormatFor(key);
+  const firstBox = format === 'opaque' ? undefined : sniff(first8);
+  const isoBmff = format === 'iso-bmff' || firstBox !== undefined;
+  const kind: ObjectKind = !isoBmff ? 'opaque' : firstBox === 'ftyp' ? 'init' : 'media';
+  const contentType = contentTypeFor(key) ?? (isoBmff ? 'video/mp4' : DEFAULT_CONTENT_TYPE);
+  return { kind, contentType, isoBmff };
 }

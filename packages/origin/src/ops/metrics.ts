@@ -1,7 +1,7 @@
 // Counters and the Prometheus text exposition (format 0.0.4). Counters are plain numbers bumped
 // where things happen; gauges are read from the store, retention and disk at scrape time, so a
 // scrape costs nothing between scrapes and the figures are exact when it runs.
-import type { ObjectStore } from './store.js';
+import type { ObjectStore } from '../store/store.js';
 
 /** Upper bounds of the fan-out delay histogram, seconds. */
 export const FANOUT_BUCKETS: readonly number[] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -49,6 +49,10 @@ export class OriginMetrics {
   notFound = 0;
   deletes = 0;
   authFailures = 0;
+  /** Store listeners that threw (each isolated: the upload and its readers went on). */
+  listenerErrors = 0;
+  /** Complete objects served from the disk tier (a miss in memory). */
+  diskReads = 0;
   readonly rejected: Record<LimitName, number> = { uploads: 0, readers: 0, memory: 0 };
   /** Responses by `METHOD status`. */
   readonly responses = new Map<string, number>();
@@ -101,7 +105,8 @@ export interface MetricsSources {
   metrics: OriginMetrics;
   store: ObjectStore;
   retention: { expired: number; evicted: number; options: { maxMemoryBytes: number } };
-  disk?: { writes: number; errors: number; pending: number; removes: number } | undefined;
+  memory: { pauses: number; refusals: number; waiting: number };
+  disk?: { writes: number; errors: number; pending: number; removes: number; files: number } | undefined;
 }
 
 const P = 'boxstream_origin_';
@@ -133,17 +138,24 @@ export function renderMetrics(src: MetricsSources): string {
   metric('objects', 'gauge', 'Keys with a current version.', st.objects);
   metric('objects_writing', 'gauge', 'Objects being written.', st.writing);
   metric('memory_bytes', 'gauge', 'Bytes held by current versions.', st.bytes);
+  metric('ingest_held_bytes', 'gauge', 'Bytes uploads received and hold unpublished (counted against the memory cap).', st.ingestBytes);
+  metric('uploads_paused', 'gauge', 'Uploads paused by the memory cap, waiting for room.', src.memory.waiting);
+  metric('upload_pauses_total', 'counter', 'Times an upload was paused by the memory cap.', src.memory.pauses);
+  metric('upload_memory_refusals_total', 'counter', 'Uploads refused with 507 after waiting for room under the memory cap.', src.memory.refusals);
+  metric('listener_errors_total', 'counter', 'Store listeners that threw; the upload and its readers were unaffected.', m.listenerErrors);
   metric('detached_memory_bytes', 'gauge', 'Bytes of replaced or removed versions still held by readers or their upload.', st.detachedBytes);
-  metric('memory_limit_bytes', 'gauge', 'Memory cap on current versions.', src.retention.options.maxMemoryBytes);
+  metric('memory_limit_bytes', 'gauge', 'Memory cap on current versions plus bytes uploads hold.', src.retention.options.maxMemoryBytes);
   metric('auth_failures_total', 'counter', 'Ingest requests refused with 401 or 403.', m.authFailures);
-  out.push(`# HELP ${P}limit_rejections_total Requests refused with 503 by a limit.`, `# TYPE ${P}limit_rejections_total counter`);
+  out.push(`# HELP ${P}limit_rejections_total Requests refused by a limit (503; 507 for memory).`, `# TYPE ${P}limit_rejections_total counter`);
   for (const name of Object.keys(m.rejected) as LimitName[]) out.push(`${P}limit_rejections_total{limit="${name}"} ${m.rejected[name]}`);
   const disk = src.disk;
   if (disk !== undefined) {
     metric('disk_writes_total', 'counter', 'Completed objects written to disk.', disk.writes);
-    metric('disk_removes_total', 'counter', 'Files removed after their object left the store.', disk.removes);
+    metric('disk_removes_total', 'counter', 'Files removed by DELETE, a TTL or an aborted upload (never by eviction).', disk.removes);
     metric('disk_errors_total', 'counter', 'Disk operations that failed (logged; streaming went on).', disk.errors);
     metric('disk_pending', 'gauge', 'Disk writes and removals queued or running.', disk.pending);
+    metric('disk_files', 'gauge', 'Complete objects on disk.', disk.files);
+    metric('disk_reads_total', 'counter', 'Complete objects served from disk (not in memory).', m.diskReads);
   }
   out.push(`# HELP ${P}http_responses_total Responses by method and status.`, `# TYPE ${P}http_responses_total counter`);
   for (const [key, n] of [...m.responses].sort()) {

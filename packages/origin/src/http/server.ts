@@ -3,9 +3,10 @@
 // one, and graceful shutdown (stop accepting, let uploads finish, flush the disk, close).
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { insecureIngestWarning } from './auth.js';
-import type { ListenerRole, OriginContext } from './options.js';
-import { expectContinue, sendText } from './respond.js';
+import type { OriginContext } from '../context.js';
+import { insecureIngestWarning } from '../ingest/auth.js';
+import type { ListenerRole } from '../options.js';
+import { expectContinue, refuse } from './respond.js';
 
 /** Where `listen()` binds the ingest listener, when ingest is split from egress. */
 export interface ListenOptions {
@@ -70,7 +71,7 @@ function makeServer(ctx: OriginContext, handler: RequestListener): Server {
   server.on('checkExpectation', (req, res) => {
     const cors = ctx.cors.headers(req.headers.origin);
     for (const name in cors) res.setHeader(name, cors[name]);
-    sendText(res, 417, `expectation '${req.headers.expect}' is not supported`, undefined, true);
+    refuse(req, res, 417, `expectation '${req.headers.expect}' is not supported`);
   });
   // Requests Node refuses before any handler runs (bad framing, CL+TE, head too large or too
   // slow): the same answers Node would write, plus CORS so a browser player can read them.

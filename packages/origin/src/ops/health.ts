@@ -1,9 +1,9 @@
 // Operational endpoints: GET /healthz for load balancers (503 once shutdown begins, so they
 // stop sending players) and GET /metrics in the Prometheus text format.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OriginContext } from '../context.js';
+import { sendBody, sendText } from '../http/respond.js';
 import { renderMetrics } from './metrics.js';
-import type { OriginContext } from './options.js';
-import { sendText } from './respond.js';
 
 const started = Date.now();
 
@@ -11,12 +11,6 @@ function readOnly(req: IncomingMessage, res: ServerResponse): boolean {
   if (req.method === 'GET' || req.method === 'HEAD') return true;
   sendText(res, 405, `method ${req.method} not allowed here`, { Allow: 'GET, HEAD, OPTIONS' });
   return false;
-}
-
-function answer(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string): void {
-  const bytes = Buffer.from(body);
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': String(bytes.byteLength), 'Cache-Control': 'no-store' });
-  res.end(req.method === 'HEAD' ? undefined : bytes);
 }
 
 /** `200 {"status":"ok",...}`, or `503 {"status":"draining"}` during shutdown. */
@@ -32,12 +26,12 @@ export function answerHealth(ctx: OriginContext, req: IncomingMessage, res: Serv
     uploads: ctx.metrics.uploadsInProgress,
     readers: st.readers,
   });
-  answer(req, res, draining ? 503 : 200, 'application/json', body + '\n');
+  sendBody(req, res, draining ? 503 : 200, 'application/json', body + '\n');
 }
 
 /** The Prometheus text exposition of every counter and gauge. */
 export function answerMetrics(ctx: OriginContext, req: IncomingMessage, res: ServerResponse): void {
   if (!readOnly(req, res)) return;
-  const body = renderMetrics({ metrics: ctx.metrics, store: ctx.store, retention: ctx.retention, disk: ctx.disk });
-  answer(req, res, 200, 'text/plain; version=0.0.4; charset=utf-8', body);
+  const body = renderMetrics({ metrics: ctx.metrics, store: ctx.store, retention: ctx.retention, memory: ctx.memory, disk: ctx.disk });
+  sendBody(req, res, 200, 'text/plain; version=0.0.4; charset=utf-8', body);
 }

@@ -1,8 +1,16 @@
-// How objects leave memory besides DELETE: a time-to-live after completion, and a global memory
-// cap that evicts the least recently used complete objects. One timer serves the whole store:
-// expiry entries sit in one FIFO queue per distinct TTL (appended at completion, so each queue is
-// already in expiry order) and the timer is armed for the earliest head only.
-import type { ObjectStore, StoredObject } from './store.js';
+// How objects leave besides DELETE: a time-to-live after completion, and a global memory cap
+// that evicts the least recently used complete objects from memory. One timer serves the whole
+// store: expiry entries sit in one FIFO queue per distinct TTL (appended at completion, so each
+// queue is already in expiry order) and the timer is armed for the earliest head only. A TTL
+// ends an object everywhere (its file too); eviction only frees memory, never a file.
+import type { ObjectKind, StoredObject } from './object.js';
+import type { ObjectStore } from './store.js';
+
+/** A second tier (the disk) that keeps objects memory let go of: their TTLs still apply there. */
+export interface ExpiryTier {
+  /** Removes `key` if its stored version is `version`; true when something was removed. */
+  expire(key: string, version: number): boolean;
+}
 
 /** A TTL for keys under `prefix` (longest matching prefix wins). */
 export interface TtlRule {
@@ -20,7 +28,10 @@ export interface RetentionOptions {
   ttlRules: readonly TtlRule[];
   /** TTL of init segments (objects that start with `ftyp`), ms; `0` keeps them. */
   initTtlMs: number;
-  /** Cap on the bytes of current versions; least recently used complete objects go first. */
+  /**
+   * Cap on the bytes of current versions plus the bytes uploads hold unpublished; least recently
+   * used complete objects are evicted first, init segments only once no media of their stream is left.
+   */
   maxMemoryBytes: number;
 }
 
@@ -66,9 +77,15 @@ class Queue {
  */
 export class Retention {
   private readonly queues = new Map<number, Queue>();
-  /** Settled (complete or aborted) current versions, least recently used first. */
+  /** Settled (complete or aborted) current versions but init segments, least recently used first. */
   private readonly lru = new Set<StoredObject>();
+  /** Settled init segments, least recently used first: evicted last, and never while media of their stream is stored. */
+  private readonly inits = new Set<StoredObject>();
+  /** Current media versions (written or being written) per stream directory. */
+  private readonly mediaByDir = new Map<string, number>();
   private readonly rules: readonly TtlRule[];
+  /** Where TTLs of objects no longer in memory are applied (the disk tier), if anywhere. */
+  tier: ExpiryTier | undefined;
   private timer: NodeJS.Timeout | undefined;
   private armedAt = Infinity;
   /** Objects removed by their TTL. */
@@ -88,22 +105,32 @@ export class Retention {
     store.on('publish', this.onPublish);
   }
 
-  /** The TTL that applies to `object`, ms (`0`: none). */
-  ttlFor(object: StoredObject): number {
-    if (isInit(object)) return this.options.initTtlMs;
-    for (const rule of this.rules) if (object.key.startsWith(rule.prefix)) return rule.ttlMs;
+  /** The TTL that applies to an object of `kind` under `key`, ms (`0`: none). */
+  ttlFor(key: string, kind: ObjectKind): number {
+    if (kind === 'init') return this.options.initTtlMs;
+    for (const rule of this.rules) if (key.startsWith(rule.prefix)) return rule.ttlMs;
     return this.options.ttlMs;
   }
 
   /** Marks `object` as just used (a GET of a complete object), so the cap evicts it last. */
   touch(object: StoredObject): void {
-    if (this.lru.delete(object)) this.lru.add(object);
+    const set = object.kind === 'init' ? this.inits : this.lru;
+    if (set.delete(object)) set.add(object);
   }
 
-  /** Evicts down to the cap; true when there is room for more (false: everything left is being written). */
+  /** Evicts down to the cap; true when there is room for more (false: everything left is being written or protected). */
   makeRoom(): boolean {
     this.enforce();
-    return this.store.bytes < this.options.maxMemoryBytes;
+    return this.store.chargedBytes < this.options.maxMemoryBytes;
+  }
+
+  /**
+   * Schedules the TTL of a version that lives in the tier only (a file not loaded at start):
+   * completed at `completedAt` (epoch ms).
+   */
+  schedule(key: string, version: number, kind: ObjectKind, completedAt: number): void {
+    const ttl = this.ttlFor(key, kind);
+    if (ttl > 0) this.enqueue(ttl, { at: completedAt + ttl, key, version });
   }
 
   /** Number of pending expiry entries (stale ones included until their deadline). */
@@ -125,7 +152,8 @@ export class Retention {
   }
 
   private readonly onCreate = (_key: string, object: StoredObject, replaced: StoredObject | undefined): void => {
-    if (replaced !== undefined) this.lru.delete(replaced);
+    if (replaced !== undefined) this.forget(replaced);
+    if (object.kind === 'media') this.countMedia(object.key, 1);
     // Manifests and objects loaded from disk are complete before they become current.
     if (object.state !== 'writing') this.settle(object);
     this.enforce();
@@ -136,25 +164,44 @@ export class Retention {
   };
 
   private readonly onDelete = (_key: string, object: StoredObject): void => {
-    this.lru.delete(object);
+    this.forget(object);
   };
 
   private readonly onPublish = (): void => {
-    if (this.store.bytes > this.options.maxMemoryBytes) this.enforce();
+    if (this.store.chargedBytes > this.options.maxMemoryBytes) this.enforce();
   };
 
+  /** A version stopped being current. */
+  private forget(object: StoredObject): void {
+    this.lru.delete(object);
+    this.inits.delete(object);
+    if (object.kind === 'media') this.countMedia(object.key, -1);
+  }
+
+  private countMedia(key: string, delta: number): void {
+    const dir = key.slice(0, key.lastIndexOf('/') + 1);
+    const n = (this.mediaByDir.get(dir) ?? 0) + delta;
+    if (n > 0) this.mediaByDir.set(dir, n);
+    else this.mediaByDir.delete(dir);
+  }
+
   private settle(object: StoredObject): void {
-    if (this.lru.has(object)) return;
-    this.lru.add(object);
-    const ttl = this.ttlFor(object);
+    const set = object.kind === 'init' ? this.inits : this.lru;
+    if (set.has(object)) return;
+    set.add(object);
+    const ttl = this.ttlFor(object.key, object.kind);
     if (ttl <= 0) return;
     // Completion time is modifiedAt (a file's mtime for objects loaded from disk). One clock
     // only: completions are in order, so each queue stays sorted and rarely re-arms the timer.
     const at = (object.state === 'complete' ? object.modifiedAt : Date.now()) + ttl;
+    this.enqueue(ttl, { at, key: object.key, version: object.version });
+  }
+
+  private enqueue(ttl: number, entry: Entry): void {
     let queue = this.queues.get(ttl);
     if (queue === undefined) this.queues.set(ttl, (queue = new Queue()));
-    queue.push({ at, key: object.key, version: object.version });
-    if (at < this.armedAt) this.arm(at);
+    queue.push(entry);
+    if (entry.at < this.armedAt) this.arm(entry.at);
   }
 
   private arm(at: number): void {
@@ -175,9 +222,14 @@ export class Retention {
       while (entry !== undefined && entry.at <= now) {
         queue.shift();
         const object = this.store.get(entry.key);
-        if (object !== undefined && object.version === entry.version && object.state !== 'writing') {
+        if (object !== undefined && object.version === entry.version) {
+          if (object.state !== 'writing') {
+            this.expired++;
+            this.store.delete(entry.key, 'expire');
+          }
+        } else if (this.tier?.expire(entry.key, entry.version) === true) {
+          // Evicted from memory (or never loaded) but still on disk: it ends there too.
           this.expired++;
-          this.store.delete(entry.key, 'expire');
         }
         entry = queue.first;
       }
@@ -190,23 +242,26 @@ export class Retention {
   private enforce(): void {
     const cap = this.options.maxMemoryBytes;
     const store = this.store;
-    while (store.bytes > cap) {
-      const oldest = this.lru.values().next();
-      if (oldest.done === true) return;
-      const object = oldest.value;
+    while (store.chargedBytes > cap) {
+      const object = this.oldestEvictable();
+      if (object === undefined) return;
       this.lru.delete(object);
+      this.inits.delete(object);
+      // The 'delete' listener forgets the rest (media counts).
       if (store.get(object.key) === object) {
         this.evicted++;
         store.delete(object.key, 'evict');
       }
     }
   }
-}
 
-/** An init segment (CMAF header) or a whole MP4: kept by default, players need it for the whole stream. */
-function isInit(object: StoredObject): boolean {
-  if (object.manifest || object.units.length === 0) return false;
-  const first = object.units[0];
-  // 'ftyp' at bytes 4..8
-  return first.byteLength >= 8 && first[4] === 0x66 && first[5] === 0x74 && first[6] === 0x79 && first[7] === 0x70;
+  /** The least recently used complete object, an init segment only when no media of its stream is stored. */
+  private oldestEvictable(): StoredObject | undefined {
+    const oldest = this.lru.values().next();
+    if (oldest.done !== true) return oldest.value;
+    for (const init of this.inits) {
+      if (!this.mediaByDir.has(init.key.slice(0, init.key.lastIndexOf('/') + 1))) return init;
+    }
+    return undefined;
+  }
 }

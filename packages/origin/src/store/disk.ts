@@ -1,14 +1,19 @@
-// Optional disk mirror (--dir): each completed current version is written to a file named after
-// its key, through a temporary file and a rename, so a file is never partial. All of it runs off
-// the hot path: a 'complete' event only records an intent; a small worker pool does the I/O, and
-// every failure is logged and counted, never thrown. On start, existing files are loaded back as
-// complete objects. The file set mirrors the store: when an object leaves memory (DELETE, TTL,
-// eviction) or its current version aborts, its file is removed too.
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+// The disk tier (--dir). Each completed current version is written to a file named after its
+// key, through a temporary file, fdatasync, a rename and a directory fsync, so a file is never
+// partial and survives a power cut. All of it runs off the hot path: store events only record an
+// intent; two workers do the I/O, and every failure is logged and counted, never thrown.
+//
+// Disk is a second tier, not a mirror of memory: an object evicted from memory keeps its file
+// and is served from it on a miss (see egress), and on start the newest files that fit in memory
+// are loaded while the rest are served from disk. Only DELETE, a TTL and an aborted upload of the
+// current version remove a file.
+import { closeSync, mkdirSync, openSync, readSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, open, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { DEFAULT_CONTENT_TYPE, contentTypeFor, looksLikeIsoBmff, manifestKind } from './content-types.js';
-import type { ObjectStore, StoredObject } from './store.js';
+import { classify, contentTypeFor, manifestContentType, manifestKind } from './classify.js';
+import { nextVersion, type ObjectKind, type StoredObject } from './object.js';
+import type { ExpiryTier } from './retention.js';
+import type { ObjectStore } from './store.js';
 
 /** Directory under the root for temporary files; no key may live there. */
 export const TMP_DIR = '.boxstream-tmp';
@@ -42,18 +47,38 @@ export function keyToFile(root: string, key: string): string | undefined {
   return file;
 }
 
-/** What `DiskMirror` needs besides the store. */
-export interface DiskMirrorOptions {
-  /** Where problems go (default: stderr). */
+/** The validator tag of a file: the same whether its bytes are served from memory or from disk. */
+export function fileTag(mtimeMs: number): string {
+  return `f${Math.floor(mtimeMs).toString(36)}`;
+}
+
+/** A complete object as it is on disk. */
+export interface DiskEntry {
+  key: string;
+  file: string;
+  /** The version whose bytes the file holds (TTLs and removals name versions). */
+  version: number;
+  kind: ObjectKind;
+  contentType: string;
+  size: number;
+  /** Epoch ms; the file's mtime is set to the object's completion time. */
+  mtimeMs: number;
+  /** See `fileTag`. */
+  tag: string;
+}
+
+/** What `DiskTier` needs besides the store. */
+export interface DiskTierOptions {
+  /** Where problems go. */
   warn: (message: string) => void;
-  /** fdatasync each file before its rename, so a power cut cannot leave an empty file. Default true. */
+  /** fdatasync each file before its rename and fsync its directory after, so a power cut cannot leave an empty or missing file. Default true. */
   fsync?: boolean;
   /** Keys with a queued operation beyond which new writes are dropped (and counted as errors). Default 4096. */
   maxPending?: number;
 }
 
-/** Mirrors the store's complete objects into a directory. */
-export class DiskMirror {
+/** Writes the store's complete objects to a directory and serves them back. */
+export class DiskTier implements ExpiryTier {
   readonly root: string;
   /** Files written (renamed into place). */
   writes = 0;
@@ -61,13 +86,17 @@ export class DiskMirror {
   removes = 0;
   /** Failed operations (each one logged). */
   errors = 0;
-  /** Objects loaded at start. */
+  /** Objects loaded into memory at start. */
   loaded = 0;
   private readonly tmp: string;
+  /** Complete files on disk by key: what a miss in memory can be served from. */
+  private readonly index = new Map<string, DiskEntry>();
   /** Latest intent per key: the version to write, or null to remove the file. */
   private readonly intents = new Map<string, StoredObject | null>();
   private readonly queue: string[] = [];
   private readonly active = new Set<string>();
+  /** The object each running write is writing. */
+  private readonly writing = new Map<string, StoredObject>();
   private loading = false;
   private seq = 0;
   private idle: (() => void)[] = [];
@@ -77,7 +106,7 @@ export class DiskMirror {
   constructor(
     root: string,
     private readonly store: ObjectStore,
-    private readonly options: DiskMirrorOptions,
+    private readonly options: DiskTierOptions,
   ) {
     this.root = resolve(root);
     this.tmp = join(this.root, TMP_DIR);
@@ -94,13 +123,29 @@ export class DiskMirror {
     return this.intents.size + this.active.size;
   }
 
+  /** Files on disk. */
+  get files(): number {
+    return this.index.size;
+  }
+
   /**
-   * Loads every file under the root as a complete object (oldest first, so a memory cap keeps
-   * the newest). Synchronous: it runs once, before the origin serves. Temporary files left by a
-   * crash are removed. Returns the number of objects loaded.
+   * What a miss in memory for `key` can be served from: its file, or the complete object itself
+   * while its write is still queued or running (evicted from memory before it reached the disk).
    */
-  load(): number {
-    const found: { key: string; file: string; mtimeMs: number }[] = [];
+  lookup(key: string): DiskEntry | StoredObject | undefined {
+    const queued = this.intents.get(key) ?? this.writing.get(key);
+    if (queued !== undefined && queued !== null) return queued;
+    return this.index.get(key);
+  }
+
+  /**
+   * Indexes every file under the root, then loads the newest into memory as complete objects
+   * while they fit in `memoryBytes`; the others are served from disk. Synchronous: it runs once,
+   * before the origin serves. Temporary files left by a crash are removed. `schedule` receives
+   * each file left on disk only, so its TTL still applies. Returns the number of files found.
+   */
+  load(memoryBytes: number, schedule: (entry: DiskEntry) => void): number {
+    const found: { key: string; file: string; mtimeMs: number; size: number }[] = [];
     try {
       mkdirSync(this.root, { recursive: true });
       rmSync(this.tmp, { recursive: true, force: true });
@@ -108,28 +153,45 @@ export class DiskMirror {
     } catch (err) {
       this.fail(`cannot read ${this.root}`, err);
     }
-    found.sort((a, b) => a.mtimeMs - b.mtimeMs);
+    // Newest first into memory; a key may appear once only, so order decides nothing else.
+    found.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    let budget = memoryBytes;
+    const inMemory: StoredObject[] = [];
     this.loading = true;
     try {
-      for (const { key, file, mtimeMs } of found) {
-        let bytes: Buffer;
-        try {
-          bytes = readFileSync(file);
-        } catch (err) {
-          this.fail(`cannot load ${file}`, err);
+      for (const f of found) {
+        const kind = describe(f.key, f.file);
+        if (kind === undefined) {
+          this.fail(`cannot read ${f.file}`);
           continue;
         }
-        const contentType = contentTypeFor(key) ?? (looksLikeIsoBmff(bytes.subarray(0, 8)) ? 'video/mp4' : DEFAULT_CONTENT_TYPE);
-        const object = this.store.create(key, { contentType, manifest: manifestKind(key) !== undefined });
-        object.publish(bytes);
-        object.complete(Math.floor(mtimeMs));
-        this.store.insert(object);
-        this.loaded++;
+        const entry: DiskEntry = { ...f, ...kind, version: nextVersion(), tag: fileTag(f.mtimeMs) };
+        if (f.size <= budget) {
+          let bytes: Buffer;
+          try {
+            bytes = readFileSync(f.file);
+          } catch (err) {
+            this.fail(`cannot load ${f.file}`, err);
+            continue;
+          }
+          budget -= bytes.byteLength;
+          const object = this.store.create(f.key, { contentType: entry.contentType, kind: entry.kind, tag: entry.tag });
+          object.publish(bytes);
+          object.complete(Math.floor(f.mtimeMs));
+          entry.version = object.version;
+          inMemory.push(object);
+          this.loaded++;
+        } else {
+          schedule(entry);
+        }
+        this.index.set(f.key, entry);
       }
+      // Oldest first, so the memory cap's LRU order matches the files' ages.
+      for (let i = inMemory.length - 1; i >= 0; i--) this.store.insert(inMemory[i]);
     } finally {
       this.loading = false;
     }
-    return this.loaded;
+    return found.length;
   }
 
   /** Resolves once every queued write and removal has finished (or failed). */
@@ -146,7 +208,23 @@ export class DiskMirror {
     this.store.off('delete', this.onDelete);
   }
 
-  private walk(dir: string, segments: string[], found: { key: string; file: string; mtimeMs: number }[]): void {
+  /** Removes the file of `key` (a DELETE of a key memory no longer holds); false when there is none. */
+  discard(key: string): boolean {
+    if (this.lookup(key) === undefined) return false;
+    this.index.delete(key);
+    this.enqueue(key, null);
+    return true;
+  }
+
+  /** Removes the file of `key` if it holds `version` (a TTL ran out while the object was on disk only). */
+  expire(key: string, version: number): boolean {
+    if (this.store.get(key) !== undefined || this.lookup(key)?.version !== version) return false;
+    this.index.delete(key);
+    this.enqueue(key, null);
+    return true;
+  }
+
+  private walk(dir: string, segments: string[], found: { key: string; file: string; mtimeMs: number; size: number }[]): void {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (segments.length === 0 && entry.name === TMP_DIR) continue;
       const path = join(dir, entry.name);
@@ -156,7 +234,8 @@ export class DiskMirror {
       else if (entry.isFile()) {
         const key = '/' + segs.join('/');
         if (keyToFile(this.root, key) !== path) continue;
-        found.push({ key, file: path, mtimeMs: statSync(path).mtimeMs });
+        const st = statSync(path);
+        found.push({ key, file: path, mtimeMs: st.mtimeMs, size: st.size });
       }
     }
   }
@@ -172,10 +251,15 @@ export class DiskMirror {
   };
 
   private readonly onAbort = (key: string, object: StoredObject): void => {
-    if (this.store.get(key) === object) this.enqueue(key, null);
+    if (this.store.get(key) !== object) return;
+    this.index.delete(key);
+    this.enqueue(key, null);
   };
 
-  private readonly onDelete = (key: string): void => {
+  private readonly onDelete = (key: string, _object: StoredObject, reason: string): void => {
+    // Eviction frees memory only: the file stays and serves the misses.
+    if (reason === 'evict') return;
+    this.index.delete(key);
     this.enqueue(key, null);
   };
 
@@ -215,8 +299,18 @@ export class DiskMirror {
   }
 
   private async write(key: string, object: StoredObject): Promise<void> {
-    // Only the current complete version belongs on disk; a newer one queues its own write.
-    if (this.store.get(key) !== object || object.state !== 'complete') return;
+    // Intents keep the latest version per key only, so this is the one that belongs on disk,
+    // even if memory evicted it meanwhile.
+    if (object.state !== 'complete') return;
+    this.writing.set(key, object);
+    try {
+      await this.writeFile(key, object);
+    } finally {
+      this.writing.delete(key);
+    }
+  }
+
+  private async writeFile(key: string, object: StoredObject): Promise<void> {
     const file = keyToFile(this.root, key);
     if (file === undefined) return this.fail(`key ${key} has no file name under ${this.root}; not persisted`);
     const tmp = join(this.tmp, `${process.pid}-${++this.seq}`);
@@ -227,6 +321,9 @@ export class DiskMirror {
       try {
         const { bytesWritten } = await handle.writev(object.units);
         if (bytesWritten !== object.length) throw new Error(`short write: ${bytesWritten} of ${object.length} bytes`);
+        // The file's mtime is the object's completion time: Last-Modified is the same from either tier.
+        const at = object.modifiedAt / 1000;
+        await handle.utimes(at, at);
         if (this.fsync) await handle.datasync();
       } finally {
         await handle.close();
@@ -239,7 +336,22 @@ export class DiskMirror {
         await mkdir(dirname(file), { recursive: true });
         await rename(tmp, file);
       }
+      // The rename is durable only once the directory that names the file is on disk too.
+      if (this.fsync) await syncDirectory(dirname(file));
       this.writes++;
+      // Unless a removal was asked for meanwhile (DELETE, TTL): it runs next.
+      if (this.intents.get(key) !== null) {
+        this.index.set(key, {
+          key,
+          file,
+          version: object.version,
+          kind: object.kind,
+          contentType: object.contentType,
+          size: object.length,
+          mtimeMs: Math.floor(object.modifiedAt),
+          tag: fileTag(object.modifiedAt),
+        });
+      }
     } catch (err) {
       this.fail(`cannot write ${key}`, err);
       await rm(tmp, { force: true }).catch(() => undefined);
@@ -273,7 +385,36 @@ export class DiskMirror {
     try {
       this.options.warn(`disk: ${what}${why}`);
     } catch {
-      // a broken logger must not break the mirror
+      // a broken logger must not break the tier
     }
+  }
+}
+
+/** Kind and Content-Type of a file, from its name and first bytes (undefined when unreadable). */
+function describe(key: string, file: string): { kind: ObjectKind; contentType: string } | undefined {
+  const manifest = manifestKind(key);
+  if (manifest !== undefined) return { kind: 'manifest', contentType: contentTypeFor(key) ?? manifestContentType(manifest) };
+  const first = Buffer.alloc(8);
+  let n: number;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      n = readSync(fd, first, 0, 8, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const { kind, contentType } = classify(key, first.subarray(0, n));
+  return { kind, contentType };
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

@@ -4,8 +4,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { OriginContext, RequestTally } from './options.js';
-import { sendText } from './respond.js';
+import type { OriginContext } from '../context.js';
+import { refuse } from '../http/respond.js';
+import type { RequestTally } from '../http/tally.js';
 
 /** `401` (no usable credentials), `403` (wrong ones), or accepted. */
 export type AuthResult = { ok: true; user: string | undefined } | { ok: false; status: 401 | 403; reason: string };
@@ -80,9 +81,8 @@ export function insecureIngestWarning(host: string, hasSecret: boolean): string 
  * Answers the refusal itself; on success records the Basic user name in `tally`.
  */
 export function admitIngest(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, tally: RequestTally): boolean {
-  const body = req.method !== 'DELETE';
   if (ctx.role === 'egress') {
-    sendText(res, 405, 'ingest is not accepted on this listener; use the ingest port', { Allow: 'GET, HEAD, OPTIONS' }, body);
+    refuse(req, res, 405, 'ingest is not accepted on this listener; use the ingest port', { Allow: 'GET, HEAD, OPTIONS' });
     return false;
   }
   if (ctx.auth === undefined) return true;
@@ -93,6 +93,6 @@ export function admitIngest(ctx: OriginContext, req: IncomingMessage, res: Serve
   }
   ctx.metrics.authFailures++;
   const headers: Record<string, string> = result.status === 401 ? { 'WWW-Authenticate': WWW_AUTHENTICATE } : {};
-  sendText(res, result.status, result.reason, headers, body);
+  refuse(req, res, result.status, result.reason, headers);
   return false;
 }

@@ -1,0 +1,29 @@
+// The running origin that every handler shares: the settings, and the parts built from them.
+import type { CachePolicy } from './egress/headers.js';
+import type { CorsPolicy } from './http/cors.js';
+import type { IngestAuth } from './ingest/auth.js';
+import type { MemoryGate } from './ingest/memory-gate.js';
+import type { OriginMetrics } from './ops/metrics.js';
+import type { ListenerRole, Settings } from './options.js';
+import type { DiskTier } from './store/disk.js';
+import type { Retention } from './store/retention.js';
+import type { ObjectStore } from './store/store.js';
+
+/** Settings plus the parts `createOrigin` builds from them. */
+export interface OriginContext extends Settings {
+  store: ObjectStore;
+  cors: CorsPolicy;
+  cache: CachePolicy;
+  retention: Retention;
+  metrics: OriginMetrics;
+  auth: IngestAuth | undefined;
+  disk: DiskTier | undefined;
+  /** Pauses uploads while the memory cap has no room (see ingest/memory-gate.ts). */
+  memory: MemoryGate;
+  /** The listener this context serves (`createOrigin` derives one context per role). */
+  role: ListenerRole;
+  /** Shared by every role's context: set when shutdown begins. */
+  lifecycle: { draining: boolean };
+  /** Uploads by key that have not made their object visible yet (manifests, sniffing): DELETE reaches them here. */
+  pendingUploads: Map<string, Set<{ cancel(): void }>>;
+}

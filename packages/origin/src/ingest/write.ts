@@ -1,0 +1,69 @@
+// PUT/POST (equal) and DELETE: the HTTP checks in front of an upload, and removals. The body
+// itself is handled by `Upload` (upload.ts).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OriginContext } from '../context.js';
+import { whenDone } from '../http/lifetime.js';
+import { refuse, sendContinue, sendEmpty, sendNotFound } from '../http/respond.js';
+import type { RequestTally } from '../http/tally.js';
+import { admitUpload } from '../ops/limits.js';
+import { manifestKind } from '../store/classify.js';
+import { Upload } from './upload.js';
+
+/** Answers a PUT or POST to `key`. */
+export function handleWrite(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, key: string, tally: RequestTally): void {
+  if (key === '/') return refuse(req, res, 400, 'path names no object');
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    // Players would get the encoded bytes: we never replay the uploader's headers.
+    return refuse(req, res, 415, `Content-Encoding '${encoding}' is not supported; upload identity bytes`);
+  }
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined && !onlyChunked(te)) {
+    // Node decodes the chunked framing only: any other coding would be stored still encoded.
+    return refuse(req, res, 501, `Transfer-Encoding '${te}' is not supported; use chunked`);
+  }
+  const manifest = manifestKind(key, req.headers['content-type']);
+  const limit = manifest !== undefined ? ctx.maxManifestSize : ctx.maxObjectSize;
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) {
+    return refuse(req, res, 413, `body of ${declared} bytes is larger than the limit of ${limit} bytes`);
+  }
+  if (!admitUpload(ctx, req, res)) return;
+  const metrics = ctx.metrics;
+  metrics.uploadStarted();
+  // In flight until the request is over, whichever way the upload ends (its connection closing
+  // while the response is still queued behind another one included).
+  whenDone(req, res, () => metrics.uploadEnded());
+  // While draining, finish this upload but let the encoder reconnect elsewhere afterwards.
+  if (ctx.lifecycle.draining) res.shouldKeepAlive = false;
+  new Upload(ctx, req, res, key, manifest, limit, tally);
+  // `Expect: 100-continue`: only now that size, auth and limits passed is the body asked for.
+  sendContinue(res);
+}
+
+/** Whether a Transfer-Encoding list names chunked only (`chunked`, any case; Node rejects repeats). */
+function onlyChunked(te: string): boolean {
+  for (const coding of te.split(',')) if (coding.trim().toLowerCase() !== 'chunked') return false;
+  return true;
+}
+
+/**
+ * Answers a DELETE of `key`: 200, or 404 when there is nothing under it. It also applies to the
+ * uploads of `key` that have not made their object visible yet (a manifest being buffered, a
+ * body whose first bytes are still being sniffed): they finish, but never bring the key back.
+ * With the disk tier, the file goes too.
+ */
+export function handleDelete(ctx: OriginContext, res: ServerResponse, key: string): void {
+  // Readers in flight hold the object itself, so they finish with what they were following:
+  // a complete object is sent whole; one still being written keeps following its upload.
+  const pending = ctx.pendingUploads.get(key);
+  if (pending !== undefined) {
+    ctx.pendingUploads.delete(key);
+    for (const upload of pending) upload.cancel();
+  }
+  const inMemory = ctx.store.delete(key) !== undefined;
+  // Not in memory but on disk (evicted, or not loaded at start): DELETE reaches the file too.
+  const onDisk = !inMemory && ctx.disk !== undefined && ctx.disk.discard(key);
+  if (!inMemory && !onDisk && pending === undefined) return sendNotFound(res);
+  sendEmpty(res, 200);
+}
