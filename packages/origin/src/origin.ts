@@ -8,7 +8,7 @@ import { handleRead } from './egress/read.js';
 import { ALLOWED_METHODS, CorsPolicy } from './http/cors.js';
 import { whenDone } from './http/lifetime.js';
 import { parseRequestPath } from './http/paths.js';
-import { expectContinue, refuse, sendBody, sendEmpty, sendText } from './http/respond.js';
+import { expectContinue, isLingering, refuse, sendBody, sendEmpty, sendText } from './http/respond.js';
 import { Router, type Exchange } from './http/router.js';
 import { listenOrigin, type ListenOptions, type OriginServer } from './http/server.js';
 import { openTally } from './http/tally.js';
@@ -174,6 +174,8 @@ export function createOrigin(options: OriginOptions = {}): Origin {
 }
 
 function handle(ctx: OriginContext, router: Router, req: IncomingMessage, res: ServerResponse): void {
+  // Sent after a refused body on a connection that is closing: never run it.
+  if (isLingering(req.socket)) return void req.resume();
   const started = performance.now();
   const tally = openTally(res);
   let path = req.url ?? '';

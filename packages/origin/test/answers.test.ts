@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { connect } from 'node:net';
 import { createOrigin } from '../src/index.js';
 import type { AccessLogEntry } from '../src/index.js';
-import { ChunkedUpload, fixture, fixtureChunks, http, parseRawResponse, put, rawGet, startOrigin, waitUntil } from './helpers.js';
+import { ChunkedUpload, RawClient, fixture, fixtureChunks, http, parseRawResponse, put, rawGet, startOrigin, waitUntil } from './helpers.js';
 
 const segment = fixture('lldash-segment.m4s');
 const chunks = fixtureChunks();
@@ -82,6 +82,54 @@ test('a store listener that throws does not touch the upload or its readers', as
     assert.match((await http(o.port, 'GET', '/metrics')).body.toString(), /boxstream_origin_listener_errors_total [1-9]/);
     assert.ok(warnings.some((w) => /'publish' listener threw/.test(w)), 'reported');
     assert.ok(warnings.length < 5, 'reported once, not once per chunk');
+  } finally {
+    await o.close();
+  }
+});
+
+test('a throwing setHeaders costs only its request: held readers, HTTP/1.0 readers, and the upload go on', async () => {
+  const o = await startOrigin({
+    holdMs: 3000,
+    warn: () => undefined,
+    setHeaders: (_headers, object) => {
+      if (object.key.startsWith('/bad/')) throw new Error('hook bug');
+    },
+  });
+  try {
+    const held = await rawGet(o.port, '/bad/s.m4s');
+    const old = await new RawClient(o.port).ready();
+    await waitUntil(() => o.origin.store.stats().waiters === 1);
+    const up = await ChunkedUpload.start(o.port, '/bad/s.m4s');
+    up.send(chunks[0]);
+    assert.is((await held.until((x) => x !== undefined)).status, 500);
+    old.write('GET /bad/s.m4s HTTP/1.0\r\n\r\n');
+    await waitUntil(() => o.origin.store.stats().readers >= 1);
+    for (const c of chunks.slice(1)) up.send(c);
+    assert.is((await up.end()).status, 201, 'the upload is unaffected');
+    assert.is((await old.until((x) => x !== undefined)).status, 500);
+    assert.is(o.origin.store.get('/bad/s.m4s')?.state, 'complete');
+  } finally {
+    await o.close();
+  }
+});
+
+test('requests pipelined after a refused body are not run; ordinary errors keep the connection', async () => {
+  const o = await startOrigin();
+  try {
+    await put(o.port, '/keep.bin', 'x');
+    const c = await new RawClient(o.port).ready();
+    // Refused (415) mid-body, then a DELETE pipelined behind the body.
+    c.write('PUT /x.m4s HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n\r\n<html>not mp4..>');
+    c.write('DELETE /keep.bin HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitUntil(() => c.closed, 8000, 'closed');
+    assert.is(parseRawResponse(c.data)?.status, 415);
+    assert.is((await http(o.port, 'GET', '/keep.bin')).status, 200, 'the pipelined DELETE did not run');
+    // A bad path on a GET: 400, and the same connection serves the next request.
+    const k = await new RawClient(o.port).ready();
+    k.write('GET /a/%2e%2e/b HTTP/1.1\r\nHost: x\r\n\r\nGET /keep.bin HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitUntil(() => (k.data.toString('latin1').match(/HTTP\/1\.1 /g) ?? []).length === 2, 3000, 'two answers');
+    assert.match(k.data.toString('latin1'), /^HTTP\/1\.1 400[\s\S]*HTTP\/1\.1 200/);
+    k.destroy();
   } finally {
     await o.close();
   }

@@ -82,6 +82,38 @@ test('an object evicted from memory keeps its file and is served from it: Range,
   }
 });
 
+test('the same ETag from memory and from disk; DELETE during a disk write; a replaced version never comes back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'boxstream-tier-'));
+  const o = await startOrigin({ dir, warn: quiet, ttlMs: 0, maxMemoryBytes: segment.length + 100 });
+  try {
+    assert.is((await put(o.port, '/live/e.m4s', segment)).status, 201);
+    const memoryTag = (await http(o.port, 'GET', '/live/e.m4s')).headers.etag as string;
+    await waitUntil(() => existsSync(join(dir, 'live/e.m4s')));
+    assert.is((await put(o.port, '/live/f.m4s', segment)).status, 201);
+    await waitUntil(() => o.origin.store.get('/live/e.m4s') === undefined, 3000, 'e evicted');
+    // A CDN revalidating with the tag it got from memory gets 304 from disk; If-Range holds.
+    assert.is((await http(o.port, 'GET', '/live/e.m4s', undefined, { 'If-None-Match': memoryTag })).status, 304);
+    assert.is((await http(o.port, 'GET', '/live/e.m4s', undefined, { Range: 'bytes=0-9', 'If-Range': memoryTag })).status, 206);
+    // DELETE right after an upload, while its file may still be being written: gone at once.
+    assert.is((await put(o.port, '/live/g.m4s', segment)).status, 201);
+    assert.is((await http(o.port, 'DELETE', '/live/g.m4s')).status, 200);
+    assert.is((await http(o.port, 'GET', '/live/g.m4s')).status, 404);
+    assert.is((await http(o.port, 'DELETE', '/live/g.m4s')).status, 404);
+    // A new version replaces the file's: once it is evicted, the old bytes never come back.
+    const v2 = Buffer.from(segment);
+    v2[v2.length - 1] ^= 0xff;
+    assert.is((await put(o.port, '/live/e.m4s', v2)).status, 204);
+    assert.is((await put(o.port, '/live/h.m4s', segment)).status, 201);
+    await waitUntil(() => o.origin.store.get('/live/e.m4s') === undefined, 3000, 'v2 evicted');
+    const again = await http(o.port, 'GET', '/live/e.m4s');
+    assert.is(again.status, 200);
+    assert.ok(again.body.equals(v2), 'the current version, from memory or disk, never v1');
+  } finally {
+    await o.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a TTL ends an object on disk too, also one memory evicted or never loaded', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'boxstream-tier-'));
   try {

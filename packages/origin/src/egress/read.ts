@@ -69,9 +69,7 @@ function serveLive(ctx: OriginContext, req: IncomingMessage, res: ServerResponse
   // A range ending at or beyond the largest possible object, or an open one, follows the object
   // to its end (RFC 8673's indeterminate length); any other has an exact Content-Length.
   const { start, last } = range;
-  if (start >= ctx.maxObjectSize) {
-    return sendText(res, 416, 'range not satisfiable', { 'Content-Range': 'bytes */*' });
-  }
+  if (start >= ctx.maxObjectSize) return sendText(res, 416, 'range not satisfiable');
   const open = last === undefined || last >= ctx.maxObjectSize;
   headers['Content-Range'] = `bytes ${start}-${open ? Math.max(last ?? 0, ctx.maxObjectSize - 1) : last}/*`;
   if (!open) headers['Content-Length'] = String(last - start + 1);
@@ -188,9 +186,9 @@ class HeldRead implements KeyWaiter, ObjectReader {
     writing?: StoredObject,
   ) {
     ctx.metrics.holds++;
+    this.timer = setTimeout(this.expire, ctx.holdMs);
     if (writing !== undefined) this.follow(writing);
     else ctx.store.wait(key, this);
-    this.timer = setTimeout(this.expire, ctx.holdMs);
     // Also when the connection closes while this response is queued behind another one.
     whenDone(req, res, this.leave);
   }
@@ -200,18 +198,29 @@ class HeldRead implements KeyWaiter, ObjectReader {
     this.ctx.metrics.earlyJoins++;
     if (object.state === 'writing' && needsComplete(this.req)) return this.follow(object);
     this.finish();
-    serve(this.ctx, this.req, this.res, object, this.tally);
+    this.answer(() => serve(this.ctx, this.req, this.res, object, this.tally));
   }
 
   /** Woken by the object it follows: answers once it completed (or failed). */
   wake(object: StoredObject): void {
     if (this.done || object.state === 'writing') return;
     this.finish();
-    if (object.state === 'complete') serveComplete(this.ctx, this.req, this.res, object, this.tally);
+    if (object.state === 'complete') this.answer(() => serveComplete(this.ctx, this.req, this.res, object, this.tally));
     else sendNotFound(this.res, 'upload aborted');
   }
 
+  /** Runs on the uploader's stack: a failure (a throwing setHeaders hook) must cost this request only. */
+  private answer(serveIt: () => void): void {
+    try {
+      serveIt();
+    } catch (err) {
+      sendText(this.res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** The object exists: wait for it to complete for as long as its upload lasts (bounded by ingestIdleMs), not holdMs. */
   private follow(object: StoredObject): void {
+    clearTimeout(this.timer);
     this.pending = object;
     object.addReader(this);
   }

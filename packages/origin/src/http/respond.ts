@@ -59,13 +59,31 @@ export const LINGER_BYTES = 16 * 1024 * 1024;
  * and the rest of the body is read and dropped until the client closes its side, the body ends,
  * or LINGER_MS / LINGER_BYTES run out; only then is the socket destroyed.
  */
-export function refuse(req: IncomingMessage, res: ServerResponse, status: number, text: string, headers?: Record<string, string>): void {
+export function refuse(req: IncomingMessage, res: ServerResponse, status: number, text: string, headers?: Record<string, string>, close = false): void {
+  // No body to come (a GET with a bad path, a PATCH): an ordinary answer, the connection stays
+  // (unless `close`).
+  if (!hasBody(req)) return sendText(res, status, text, close ? { ...headers, Connection: 'close' } : headers);
   sendText(res, status, text, { ...headers, Connection: 'close' });
   if (!req.complete) lingerAfterAnswer(req, req.socket);
 }
 
+/** Whether a request announces a body (chunked, or a non-zero Content-Length). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** Connections closing lingeringly: what a client pipelined after the refused body is not run. */
+const lingering = new WeakSet<Socket>();
+
+/** True when `socket` is closing after a refusal: requests parsed from it are dropped, unanswered. */
+export function isLingering(socket: Socket | null): boolean {
+  return socket != null && lingering.has(socket);
+}
+
 function lingerAfterAnswer(req: IncomingMessage, socket: Socket | null): void {
   if (socket == null || socket.destroyed) return;
+  lingering.add(socket);
   const own = socket.destroySoon;
   // Node calls destroySoon() once a `Connection: close` answer is out (it would destroy the
   // socket as soon as our FIN is written). Take that moment over for this socket.

@@ -71,7 +71,8 @@ function makeServer(ctx: OriginContext, handler: RequestListener): Server {
   server.on('checkExpectation', (req, res) => {
     const cors = ctx.cors.headers(req.headers.origin);
     for (const name in cors) res.setHeader(name, cors[name]);
-    refuse(req, res, 417, `expectation '${req.headers.expect}' is not supported`);
+    // Node closes after its own 417; so do we (a body may follow the unexpected expectation).
+    refuse(req, res, 417, `expectation '${req.headers.expect}' is not supported`, undefined, true);
   });
   // Requests Node refuses before any handler runs (bad framing, CL+TE, head too large or too
   // slow): the same answers Node would write, plus CORS so a browser player can read them.

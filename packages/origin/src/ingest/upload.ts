@@ -73,6 +73,8 @@ export class Upload implements Pausable {
     this.held = [];
     this.heldBytes = 0;
     this.release();
+    // Paused by the memory cap: the rest of the body is dropped, so read it again.
+    this.resume();
   }
 
   /** The memory cap has no room: stop reading the body until `resume()` (see MemoryGate). */
@@ -87,7 +89,7 @@ export class Upload implements Pausable {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (this.finished) return;
+    if (this.finished && !this.cancelled) return;
     if (this.ctx.ingestIdleMs > 0 && !this.ended) this.req.setTimeout(this.ctx.ingestIdleMs);
     this.req.resume();
   }
@@ -104,8 +106,13 @@ export class Upload implements Pausable {
     this.ctx.store.holdIngest(bytes);
   }
 
-  /** `bytes` of what was charged are published now (the object's own count takes them over). */
+  /**
+   * `bytes` of what was charged are published now, into the current version, whose count takes
+   * them over. Bytes published into a version that was replaced or deleted meanwhile stay charged
+   * until the upload ends: the cap must still see them.
+   */
   private discharge(bytes: number): void {
+    if (this.object !== null && this.object.holding !== 'current' && !this.finished) return;
     this.charged -= bytes;
     this.ctx.store.holdIngest(-bytes);
   }
@@ -254,7 +261,9 @@ export class Upload implements Pausable {
     const object = store.create(this.key, { contentType, kind });
     this.object = object;
     this.unlist();
-    this.replaced = store.insert(object) !== undefined;
+    // A version only the disk tier still holds is replaced too.
+    const onDisk = this.ctx.disk?.lookup(this.key) !== undefined;
+    this.replaced = store.insert(object) !== undefined || onDisk;
     const held = this.held;
     this.held = [];
     for (const piece of held) {
@@ -305,7 +314,8 @@ export class Upload implements Pausable {
     object.complete();
     this.tally.chunks = 1;
     // Readers of the previous version were served it whole; from here GETs get this one.
-    this.replaced = store.insert(object) !== undefined;
+    const onDisk = this.ctx.disk?.lookup(this.key) !== undefined;
+    this.replaced = store.insert(object) !== undefined || onDisk;
     this.finished = true;
     this.respond();
   }

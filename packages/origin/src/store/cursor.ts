@@ -45,6 +45,9 @@ export class ObjectCursor implements ObjectReader {
   private index: number;
   readonly end: number;
   private waiting = false;
+  /** Inside `sink.write()`, and whether the sink called `resume()` from there. */
+  private writing = false;
+  private resumedInWrite = false;
   private running = false;
   private closed = false;
   /** Units from this index on were published while this cursor followed (fan-out, not catch-up). */
@@ -78,6 +81,10 @@ export class ObjectCursor implements ObjectReader {
 
   /** After `sink.write()` returned false: deliver what was published meanwhile, and go on following. */
   resume(): void {
+    if (this.writing) {
+      this.resumedInWrite = true;
+      return;
+    }
     if (!this.waiting || this.closed) return;
     this.waiting = false;
     const from = Math.max(this.index, this.liveFrom);
@@ -123,7 +130,16 @@ export class ObjectCursor implements ObjectReader {
       const bytes = this.position === unitStart && to === unitEnd ? unit : unit.subarray(this.position - unitStart, to - unitStart);
       this.position = to;
       if (to === unitEnd) this.index++;
-      if (!sink.write(bytes)) {
+      this.writing = true;
+      this.resumedInWrite = false;
+      let more: boolean;
+      try {
+        more = sink.write(bytes);
+      } finally {
+        this.writing = false;
+      }
+      // A sink may say "full" and, having room again at once, resume() before returning.
+      if (!more && !this.resumedInWrite) {
         if (!this.closed) this.waiting = true;
         return;
       }

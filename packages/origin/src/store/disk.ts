@@ -47,9 +47,9 @@ export function keyToFile(root: string, key: string): string | undefined {
   return file;
 }
 
-/** The validator tag of a file: the same whether its bytes are served from memory or from disk. */
+/** The validator tag of a file found at start: the same whether it is then served from memory or from disk. */
 export function fileTag(mtimeMs: number): string {
-  return `f${Math.floor(mtimeMs).toString(36)}`;
+  return `f${Math.round(mtimeMs).toString(36)}`;
 }
 
 /** A complete object as it is on disk. */
@@ -133,8 +133,11 @@ export class DiskTier implements ExpiryTier {
    * while its write is still queued or running (evicted from memory before it reached the disk).
    */
   lookup(key: string): DiskEntry | StoredObject | undefined {
-    const queued = this.intents.get(key) ?? this.writing.get(key);
-    if (queued !== undefined && queued !== null) return queued;
+    const intent = this.intents.get(key);
+    // A removal is queued (DELETE, TTL, abort): it is gone, whatever a running write still holds.
+    if (intent === null) return undefined;
+    const queued = intent ?? this.writing.get(key);
+    if (queued !== undefined) return queued;
     return this.index.get(key);
   }
 
@@ -177,7 +180,7 @@ export class DiskTier implements ExpiryTier {
           budget -= bytes.byteLength;
           const object = this.store.create(f.key, { contentType: entry.contentType, kind: entry.kind, tag: entry.tag });
           object.publish(bytes);
-          object.complete(Math.floor(f.mtimeMs));
+          object.complete(f.mtimeMs);
           entry.version = object.version;
           inMemory.push(object);
           this.loaded++;
@@ -235,7 +238,8 @@ export class DiskTier implements ExpiryTier {
         const key = '/' + segs.join('/');
         if (keyToFile(this.root, key) !== path) continue;
         const st = statSync(path);
-        found.push({ key, file: path, mtimeMs: st.mtimeMs, size: st.size });
+        // Written as whole milliseconds; read back, they may come out a hair below (…392.999).
+        found.push({ key, file: path, mtimeMs: Math.round(st.mtimeMs), size: st.size });
       }
     }
   }
@@ -247,7 +251,11 @@ export class DiskTier implements ExpiryTier {
   };
 
   private readonly onCreate = (key: string, object: StoredObject): void => {
-    if (!this.loading && object.state === 'complete') this.enqueue(key, object);
+    if (this.loading) return;
+    // The file holds a version this one replaces: never serve it again, even if this one is
+    // evicted before its own write, or its write fails.
+    this.index.delete(key);
+    if (object.state === 'complete') this.enqueue(key, object);
   };
 
   private readonly onAbort = (key: string, object: StoredObject): void => {
@@ -349,12 +357,15 @@ export class DiskTier implements ExpiryTier {
           contentType: object.contentType,
           size: object.length,
           mtimeMs: Math.floor(object.modifiedAt),
-          tag: fileTag(object.modifiedAt),
+          // The object's own tag: the same ETag from memory and from disk in this run.
+          tag: object.tag,
         });
       }
     } catch (err) {
       this.fail(`cannot write ${key}`, err);
       await rm(tmp, { force: true }).catch(() => undefined);
+      // What is left under the name is an older version: it must not come back after a restart.
+      if (this.intents.get(key) === undefined) await unlink(file).catch(() => undefined);
     }
   }
 

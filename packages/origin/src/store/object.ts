@@ -103,7 +103,7 @@ export class StoredObject {
     this.ends.push(this.length);
     this.store.account(this, unit.byteLength);
     if (this.readers.size > 0) {
-      for (const reader of this.readers) reader.wake(this);
+      this.wakeReaders();
       // Published to last synchronous write; readers waiting for 'drain' report their own delay.
       this.store.observeFanout?.((performance.now() - at) / 1000);
     }
@@ -119,7 +119,7 @@ export class StoredObject {
     this.state = 'complete';
     this.store.writingCount--;
     this.modifiedAt = at;
-    for (const reader of this.readers) reader.wake(this);
+    this.wakeReaders();
     this.store.releaseIfUnheld(this);
     this.store.events.emit('complete', this.key, this);
   }
@@ -130,9 +130,21 @@ export class StoredObject {
     this.state = 'aborted';
     this.store.writingCount--;
     this.abortReason = reason;
-    for (const reader of this.readers) reader.wake(this);
+    this.wakeReaders();
     this.store.releaseIfUnheld(this);
     this.store.events.emit('abort', this.key, this, reason);
+  }
+
+  /** Wakes every reader, each in isolation: one that throws costs itself, never the upload or the others. */
+  private wakeReaders(): void {
+    for (const reader of this.readers) {
+      try {
+        reader.wake(this);
+      } catch (err) {
+        this.removeReader(reader);
+        this.store.onListenerError(err, 'reader');
+      }
+    }
   }
 
   /** Registers a reader to be woken on publish and state changes. */

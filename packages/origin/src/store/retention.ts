@@ -121,7 +121,7 @@ export class Retention {
   /** Evicts down to the cap; true when there is room for more (false: everything left is being written or protected). */
   makeRoom(): boolean {
     this.enforce();
-    return this.store.chargedBytes < this.options.maxMemoryBytes;
+    return this.store.chargedBytes <= this.options.maxMemoryBytes;
   }
 
   /**
@@ -160,7 +160,10 @@ export class Retention {
   };
 
   private readonly onSettle = (key: string, object: StoredObject): void => {
-    if (this.store.get(key) === object) this.settle(object);
+    if (this.store.get(key) !== object) return;
+    this.settle(object);
+    // Complete now, so evictable: memory may have been over the cap only because of it.
+    if (this.store.chargedBytes > this.options.maxMemoryBytes) this.enforce();
   };
 
   private readonly onDelete = (_key: string, object: StoredObject): void => {

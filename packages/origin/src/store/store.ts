@@ -171,7 +171,13 @@ export class ObjectStore implements StoreView {
     if (waiters === undefined) return;
     this.waiting.delete(key);
     this.waiterCount -= waiters.size;
-    for (const waiter of waiters) waiter.arrive(object);
+    for (const waiter of waiters) {
+      try {
+        waiter.arrive(object);
+      } catch (err) {
+        this.onListenerError(err, 'waiter');
+      }
+    }
   }
 
   /**
