@@ -10,9 +10,6 @@ import type { RequestTally } from '../http/tally.js';
 import { ObjectCursor, type CursorRange, type CursorSink } from '../store/cursor.js';
 import type { StoredObject } from '../store/object.js';
 
-/** Bytes a reader may have buffered (references to stored units) before it waits for 'drain'. */
-export const WRITE_BUDGET = 512 * 1024;
-
 /** Optional steps around the body, for responses whose head depends on what the cursor finds. */
 export interface ReaderHooks {
   /** Runs before the first byte is written (a range of an object in progress sends its head only then). */
@@ -76,12 +73,7 @@ export class HttpReader implements CursorSink {
       this.tally.bytes += bytes.byteLength;
       this.tally.chunks++;
       this.ctx.metrics.sentBytes += bytes.byteLength;
-      // write() says false as soon as 16 KiB are buffered, so a CMAF chunk (often larger) would
-      // make every reader wait for 'drain' and a catch-up of N chunks take N round trips through
-      // the event loop, each one a delay for the live chunk behind it. What is buffered is only
-      // references to the stored units (no copies), so keep writing up to WRITE_BUDGET and wait
-      // for 'drain' only beyond it: the kernel then gets a reader's backlog in one writev.
-      if (res.write(bytes) || res.writableLength < WRITE_BUDGET) return true;
+      if (res.write(bytes)) return true;
       res.once('drain', this.onDrain);
       this.armStall();
       return false;
