@@ -59,13 +59,15 @@ function build(settings: Settings): OriginContext {
   const metrics = new OriginMetrics();
   metrics.attach(store);
   store.onListenerError = listenerErrorReporter(metrics, settings.warn);
+  // The disk tier listens first: a version that completes must be queued for its file before
+  // retention may evict it in the same 'complete' event (listeners run in the order they came).
+  const disk = settings.dir !== undefined ? new DiskTier(settings.dir, store, { warn: settings.warn }) : undefined;
   const retention = new Retention(store, {
     ttlMs: settings.ttlMs,
     ttlRules: settings.ttlRules,
     initTtlMs: settings.initTtlMs,
     maxMemoryBytes: settings.maxMemoryBytes,
   });
-  const disk = settings.dir !== undefined ? new DiskTier(settings.dir, store, { warn: settings.warn }) : undefined;
   retention.tier = disk;
   return {
     ...settings,

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixture, http, put, startOrigin, waitUntil } from './helpers.js';
+import { ChunkedUpload, fixture, http, put, startOrigin, waitUntil } from './helpers.js';
 
 const segment = fixture('lldash-segment.m4s');
 const init = fixture('lldash-init.mp4');
@@ -110,6 +110,34 @@ test('the same ETag from memory and from disk; DELETE during a disk write; a rep
     assert.ok(again.body.equals(v2), 'the current version, from memory or disk, never v1');
   } finally {
     await o.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a version that completes while memory is over the cap reaches its file, and the old one never comes back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'boxstream-tier-'));
+  try {
+    let o = await startOrigin({ dir, warn: quiet, ttlMs: 0 });
+    assert.is((await put(o.port, '/a.bin', 'OLD-VERSION')).status, 201);
+    await o.close();
+    o = await startOrigin({ dir, warn: quiet, ttlMs: 0, maxMemoryBytes: 1000, memoryWaitMs: 5000 });
+    const a = await ChunkedUpload.start(o.port, '/a.bin');
+    a.send(Buffer.alloc(900, 0x41));
+    await waitUntil(() => o.origin.store.get('/a.bin')?.length === 900);
+    // B takes memory over the cap and is paused; A, completing, is the only thing evictable.
+    const b = await ChunkedUpload.start(o.port, '/b.bin');
+    b.send(Buffer.alloc(900, 0x42));
+    await waitUntil(() => o.origin.store.stats().ingestBytes + o.origin.store.stats().bytes > 1000, 3000, 'over the cap');
+    assert.is((await a.end()).status, 204);
+    const got = await http(o.port, 'GET', '/a.bin');
+    assert.is(got.status, 200);
+    assert.ok(got.body.equals(Buffer.alloc(900, 0x41)), 'the new version, from memory or disk');
+    b.abort();
+    await o.close();
+    o = await startOrigin({ dir, warn: quiet, ttlMs: 0 });
+    assert.ok((await http(o.port, 'GET', '/a.bin')).body.equals(Buffer.alloc(900, 0x41)), 'after a restart too');
+    await o.close();
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -220,7 +220,8 @@ class HeldRead implements KeyWaiter, ObjectReader {
 
   /** The object exists: wait for it to complete for as long as its upload lasts (bounded by ingestIdleMs), not holdMs. */
   private follow(object: StoredObject): void {
-    clearTimeout(this.timer);
+    // Without an idle timeout nothing bounds an upload: then holdMs still does.
+    if (this.ctx.ingestIdleMs > 0) clearTimeout(this.timer);
     this.pending = object;
     object.addReader(this);
   }
