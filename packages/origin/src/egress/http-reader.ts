@@ -15,7 +15,7 @@ export interface ReaderHooks {
   /** Runs before the first byte is written (a range of an object in progress sends its head only then). */
   beforeFirst?(): void;
   /** The cursor ended or aborted before writing a byte: answer in place of a body (a 416, a 404). */
-  nothing?(how: 'end' | 'abort', reason: string): void;
+  nothing?(): void;
 }
 
 /** What a reader needs from the origin. */
@@ -85,12 +85,12 @@ export class HttpReader implements CursorSink {
   }
 
   end(): void {
-    if (!this.wrote && this.hooks.nothing !== undefined) return this.hooks.nothing('end', '');
+    if (!this.wrote && this.hooks.nothing !== undefined) return this.hooks.nothing();
     this.res.end();
   }
 
   abort(reason: string): void {
-    if (!this.wrote && this.hooks.nothing !== undefined) return this.hooks.nothing('abort', reason);
+    if (!this.wrote && this.hooks.nothing !== undefined) return this.hooks.nothing();
     cutResponse(this.res, this.ctx.readerStallMs);
   }
 

@@ -1,6 +1,9 @@
 // Single byte ranges (RFC 9110 14.1.2): of a complete object, whose length is known, and of an
 // object still being written, whose length is not (the cursor delivers the bytes either way).
 
+/** One `bytes=first-last` range; the only form served (several ranges are ignored, as RFC 9110 allows). */
+const RANGE = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i;
+
 /** An inclusive byte range, as in `Content-Range`. */
 export interface ByteRange {
   start: number;
@@ -29,8 +32,6 @@ export function parseRange(header: string | undefined, length: number): ByteRang
   if (start >= length) return 'unsatisfiable';
   return { start, end: Math.min(end, length - 1) };
 }
-
-const RANGE = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i;
 
 /** A range of an object still being written: its first byte and its last (inclusive), or none (open). */
 export interface LiveRange {

@@ -261,9 +261,7 @@ export class Upload implements Pausable {
     const object = store.create(this.key, { contentType, kind });
     this.object = object;
     this.unlist();
-    // A version only the disk tier still holds is replaced too.
-    const onDisk = this.ctx.disk?.lookup(this.key) !== undefined;
-    this.replaced = store.insert(object) !== undefined || onDisk;
+    this.makeCurrent(object);
     const held = this.held;
     this.held = [];
     for (const piece of held) {
@@ -314,10 +312,15 @@ export class Upload implements Pausable {
     object.complete();
     this.tally.chunks = 1;
     // Readers of the previous version were served it whole; from here GETs get this one.
-    const onDisk = this.ctx.disk?.lookup(this.key) !== undefined;
-    this.replaced = store.insert(object) !== undefined || onDisk;
+    this.makeCurrent(object);
     this.finished = true;
     this.respond();
+  }
+
+  /** Makes `object` the key's current version; notes whether it replaced one (in memory, or only on disk) for 201/204. */
+  private makeCurrent(object: StoredObject): void {
+    const onDisk = this.ctx.disk?.lookup(this.key) !== undefined;
+    this.replaced = this.ctx.store.insert(object) !== undefined || onDisk;
   }
 
   /** 201 or 204; once shutdown began, with `Connection: close` so the encoder reconnects elsewhere. */

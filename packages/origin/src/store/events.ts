@@ -36,11 +36,6 @@ export class Emitter<E extends EventMap> {
     return this;
   }
 
-  /** Number of listeners of `event`. */
-  listenerCount(event: keyof E): number {
-    return this.lists[event]?.length ?? 0;
-  }
-
   /** Calls every listener of `event`, each isolated from the others and from the caller. */
   emit<K extends keyof E>(event: K, ...args: E[K]): void {
     const list = this.lists[event];
