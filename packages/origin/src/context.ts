@@ -8,6 +8,7 @@ import type { ListenerRole, Settings } from './options.js';
 import type { DiskTier } from './store/disk.js';
 import type { Retention } from './store/retention.js';
 import type { ObjectStore } from './store/store.js';
+import type { StreamModel } from './stream/model.js';
 
 /** Settings plus the parts `createOrigin` builds from them. */
 export interface OriginContext extends Settings {
@@ -18,6 +19,8 @@ export interface OriginContext extends Settings {
   metrics: OriginMetrics;
   auth: IngestAuth | undefined;
   disk: DiskTier | undefined;
+  /** Channels, renditions and segments learnt from the encoders' MPDs and chunks. */
+  streams: StreamModel;
   /** Pauses uploads while the memory cap has no room (see ingest/memory-gate.ts). */
   memory: MemoryGate;
   /** The listener this context serves (`createOrigin` derives one context per role). */

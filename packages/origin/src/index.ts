@@ -18,3 +18,5 @@ export type { TtlRule } from './store/retention.js';
 export { DEFAULT_CACHE_CONTROL, type CacheRule, type CacheControlClasses, type ObjectInfo, type SetHeaders } from './egress/headers.js';
 export type { CorsOrigin } from './http/cors.js';
 export type { OriginMetrics } from './ops/metrics.js';
+export type { StreamsView, StreamStatus } from './stream/model.js';
+export type { ChannelView, ChannelTiming, RenditionView, RenditionInfo, SegmentFact, ChunkFact } from './stream/types.js';

@@ -94,8 +94,10 @@ export interface OriginOptions {
   metricsPath?: string | false;
   /** Path of the health endpoint for load balancers, or `false`. Default `'/healthz'`. */
   healthPath?: string | false;
+  /** Path of the stream status (JSON: channels, renditions, live edge, ingest bitrate), or `false`. Default `'/streams'`. */
+  streamsPath?: string | false;
   /**
-   * Which listeners answer `metricsPath` and `healthPath`: `'any'`, or `'ingest'` to keep them
+   * Which listeners answer `metricsPath`, `healthPath` and `streamsPath`: `'any'`, or `'ingest'` to keep them
    * off the public listener (then only a split ingest listener, or a handler for role `'ingest'`,
    * answers them). Default `'any'`.
    */
@@ -135,6 +137,7 @@ export interface Settings {
   maxHeaderBytes: number;
   metricsPath: string | false;
   healthPath: string | false;
+  streamsPath: string | false;
   opsListener: 'any' | 'ingest';
   warn: (message: string) => void;
   player: boolean;
@@ -195,6 +198,7 @@ export function resolveOptions(options: OriginOptions = {}): Settings {
     maxHeaderBytes: nonNegative('maxHeaderBytes', options.maxHeaderBytes, 16 * 1024),
     metricsPath: path('metricsPath', options.metricsPath, '/metrics'),
     healthPath: path('healthPath', options.healthPath, '/healthz'),
+    streamsPath: path('streamsPath', options.streamsPath, '/streams'),
     opsListener,
     warn: options.warn ?? stderrWarn,
     player: options.player ?? true,

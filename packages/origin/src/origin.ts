@@ -16,13 +16,15 @@ import { utcNow } from './http/time.js';
 import { IngestAuth, admitIngest } from './ingest/auth.js';
 import { MemoryGate } from './ingest/memory-gate.js';
 import { handleDelete, handleWrite } from './ingest/write.js';
-import { answerHealth, answerMetrics } from './ops/health.js';
+import { answerHealth, answerMetrics, answerStreams } from './ops/health.js';
 import { OriginMetrics } from './ops/metrics.js';
 import { resolveOptions, type ListenerRole, type OriginOptions, type Settings } from './options.js';
 import { createPlayerRoute } from './player/route.js';
 import { DiskTier } from './store/disk.js';
 import { Retention } from './store/retention.js';
 import { ObjectStore, type StoreView } from './store/store.js';
+import { PlaylistService } from './egress/playlists.js';
+import { StreamModel, type StreamsView } from './stream/model.js';
 
 /** A `node:http` request listener. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -37,6 +39,8 @@ export interface Origin {
   store: StoreView;
   /** A handler for one listener role: `'egress'` refuses PUT/POST/DELETE; `'ingest'` and `'all'` take everything. */
   handlerFor(role: ListenerRole): RequestHandler;
+  /** Channels learnt from the encoders' MPDs, with their renditions, segments and chunks (read-only). */
+  streams: StreamsView;
   /** Counters behind `/metrics`. */
   metrics: OriginMetrics;
   /**
@@ -69,6 +73,8 @@ function build(settings: Settings): OriginContext {
     maxMemoryBytes: settings.maxMemoryBytes,
   });
   retention.tier = disk;
+  // After the disk tier and retention: the model reads what they left in place.
+  const streams = new StreamModel(store, settings.warn, disk !== undefined);
   return {
     ...settings,
     store,
@@ -78,6 +84,7 @@ function build(settings: Settings): OriginContext {
     metrics,
     auth: settings.ingestSecret !== undefined ? new IngestAuth(settings.ingestSecret) : undefined,
     disk,
+    streams,
     memory: new MemoryGate(store, retention, settings.memoryWaitMs),
     role: 'all',
     lifecycle: { draining: false },
@@ -110,6 +117,8 @@ function createRouter(ctx: OriginContext): Router {
   };
   if (ctx.metricsPath !== false) router.at(ctx.metricsPath, ops(answerMetrics));
   if (ctx.healthPath !== false) router.at(ctx.healthPath, ops(answerHealth));
+  if (ctx.streamsPath !== false) router.at(ctx.streamsPath, ops(answerStreams));
+  router.use(new PlaylistService(ctx, ctx.streams).route);
   if (ctx.player) {
     const player = createPlayerRoute({ timePath: ctx.timePath });
     router.use((x) => player.handle(x.req, x.res, x.key, x.tally));
@@ -165,12 +174,14 @@ export function createOrigin(options: OriginOptions = {}): Origin {
       handler(req, res);
     },
     store: shared.store,
+    streams: shared.streams,
     metrics: shared.metrics,
     listen: (port = 8080, host = '127.0.0.1', listenOptions?: ListenOptions) => listenOrigin(shared, handlerFor, port, host, listenOptions),
     close: () => {
       shared.retention.close();
       shared.memory.close();
       shared.disk?.close();
+      shared.streams.close();
     },
   };
 }

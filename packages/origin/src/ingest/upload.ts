@@ -256,7 +256,11 @@ export class Upload implements Pausable {
   private begin(): void {
     const first = this.held.length === 1 ? this.held[0] : Buffer.concat(this.held, Math.min(this.heldBytes, SNIFF_BYTES));
     const { kind, contentType, isoBmff } = classify(this.key, first.subarray(0, SNIFF_BYTES));
-    if (isoBmff) this.parser = new Parser();
+    if (isoBmff) {
+      this.parser = new Parser();
+      // A segment of a known rendition: chunk facts get its init's timescales and defaults.
+      this.parser.init = this.ctx.streams.initFor(this.key);
+    }
     const store = this.ctx.store;
     const object = store.create(this.key, { contentType, kind });
     this.object = object;

@@ -1,5 +1,6 @@
 // Operational endpoints: GET /healthz for load balancers (503 once shutdown begins, so they
-// stop sending players) and GET /metrics in the Prometheus text format.
+// stop sending players), GET /metrics in the Prometheus text format, and GET /streams (the
+// stream model as JSON).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OriginContext } from '../context.js';
 import { sendBody, sendText } from '../http/respond.js';
@@ -34,4 +35,10 @@ export function answerMetrics(ctx: OriginContext, req: IncomingMessage, res: Ser
   if (!readOnly(req, res)) return;
   const body = renderMetrics({ metrics: ctx.metrics, store: ctx.store, retention: ctx.retention, memory: ctx.memory, disk: ctx.disk });
   sendBody(req, res, 200, 'text/plain; version=0.0.4; charset=utf-8', body);
+}
+
+/** The stream model as JSON: channels, renditions, live edge, last chunk time, ingest bitrate. */
+export function answerStreams(ctx: OriginContext, req: IncomingMessage, res: ServerResponse): void {
+  if (!readOnly(req, res)) return;
+  sendBody(req, res, 200, 'application/json', JSON.stringify({ channels: ctx.streams.status() }, null, 2) + '\n');
 }

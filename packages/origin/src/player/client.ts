@@ -199,12 +199,16 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   function startHls() {
     var Hls = window.Hls;
     if (!Hls.isSupported()) { fail('hls.js: MediaSource is not supported in this browser'); return; }
-    var config = { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.2, backBufferLength: 30 };
-    // ffmpeg's playlists list complete segments only (hls.js does not read its LHLS
-    // EXT-X-PREFETCH tag): two target durations behind the playlist's edge (hls.js' default
-    // is three) still leaves a segment of buffer between playlist reloads. ?delay= overrides.
-    if (delay) config.liveSyncDuration = delay; else config.liveSyncDurationCount = 2;
+    // Live catch-up up to 1.5x, as dash.js does: hls.js then settles at the playlist's target.
+    var config = { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5, backBufferLength: 30 };
+    if (delay) config.liveSyncDuration = delay;
     var hls = new Hls(config);
+    // LL-HLS playlists (the origin's own) set the target with PART-HOLD-BACK. Playlists without
+    // parts (ffmpeg's) list complete segments only: two target durations behind their edge (hls.js'
+    // default is three) still leaves a segment of buffer between reloads. ?delay= overrides both.
+    hls.once(Hls.Events.LEVEL_LOADED, function (_, data) {
+      if (!delay && !data.details.partTarget) hls.targetLatency = 2 * data.details.targetduration;
+    });
     window.__player = hls;
     hls.on(Hls.Events.ERROR, function (_, data) {
       var text = 'hls.js ' + (data.fatal ? 'fatal ' : '') + data.type + '/' + data.details + (data.response ? ' HTTP ' + data.response.code : '');

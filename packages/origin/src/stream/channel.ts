@@ -1,0 +1,135 @@
+// One channel: the renditions an encoder's MPD declares, the media sequence numbering they share
+// across encoder restarts, and the timing fixed once for the channel's life.
+import type { ManifestDecl } from './mpd.js';
+import { Rendition, type SegmentName } from './rendition.js';
+import type { ChannelTiming, ChannelView } from './types.js';
+
+/** Chunks each rendition must have (or one complete segment) before the channel's timing is fixed. */
+const CHUNKS_BEFORE_TIMING = 3;
+
+export class Channel implements ChannelView {
+  readonly renditions: Rendition[] = [];
+  timing: ChannelTiming | undefined;
+  ended = false;
+  /** Why the latest MPD cannot be mapped to playlists (nothing is generated then). */
+  problem: string | undefined;
+  /** MPD@availabilityStartTime, epoch ms: the stream's clock when chunks carry no prft. */
+  availabilityStartTime: number | undefined;
+  /** Bumped on every change a playlist shows: renders are cached per version. */
+  version = 0;
+  /** The encoder run (bumped when segment numbers or times go back). */
+  epoch = 0;
+  /** msn = $Number$ + offset in the current epoch (0 in the first: MSN is the segment number). */
+  private offset = 0;
+  /** First MSN of the current epoch ($Time$ templates number segments in arrival order). */
+  private epochFirstMsn = 0;
+  /** Highest MSN given so far. */
+  private maxMsn = -1;
+
+  constructor(
+    readonly mpdKey: string,
+    readonly playlistKey: string,
+    /** The channel's directory key, ending with '/': playlist URIs are relative to it. */
+    readonly base: string,
+  ) {}
+
+  /** A rendition's key relative to the channel's directory, as a URI reference. */
+  readonly relative = (key: string): string => {
+    const rest = key.startsWith(this.base) ? key.slice(this.base.length) : key;
+    return rest.split('/').map(encodeURIComponent).join('/');
+  };
+
+  /** Applies a new MPD: renditions are kept by id, added, or dropped. Returns the renditions added. */
+  declare(manifest: ManifestDecl): Rendition[] {
+    this.problem = undefined;
+    this.availabilityStartTime = manifest.availabilityStartTime;
+    this.ended = manifest.type === 'static';
+    const added: Rendition[] = [];
+    const next: Rendition[] = [];
+    for (const decl of manifest.renditions) {
+      let r = this.renditions.find((x) => x.decl.id === decl.id);
+      if (r === undefined) {
+        r = new Rendition(decl, this.playlistUriOf(decl.id), this.relative);
+        r.epoch = this.epoch;
+        added.push(r);
+      } else {
+        r.redeclare(decl);
+      }
+      next.push(r);
+    }
+    this.renditions.splice(0, this.renditions.length, ...next);
+    this.version++;
+    return added;
+  }
+
+  /** `out_<id>.m3u8` beside the multivariant `out.m3u8`. */
+  private playlistUriOf(id: string): string {
+    const name = this.playlistKey.slice(this.base.length, -'.m3u8'.length);
+    return encodeURIComponent(`${name}_${id}.m3u8`);
+  }
+
+  /**
+   * The media sequence number of a new segment of `rendition` named `name`, and whether it
+   * follows a restart (its number or time is not past the rendition's last one, or its init
+   * changed). The first rendition to restart opens a new epoch; the others join it.
+   */
+  numberSegment(rendition: Rendition, name: SegmentName, restarted: boolean): { msn: number; discontinuity: boolean } {
+    const last = rendition.lastName;
+    const back =
+      last !== undefined &&
+      ((name.number !== undefined && last.number !== undefined && name.number <= last.number) ||
+        (name.time !== undefined && last.time !== undefined && name.time <= last.time));
+    const restart = back || restarted;
+    if (restart) {
+      if (this.epoch > rendition.epoch) {
+        rendition.epoch = this.epoch;
+      } else {
+        this.epoch++;
+        this.epochFirstMsn = this.maxMsn + 1;
+        this.offset = name.number !== undefined ? this.epochFirstMsn - name.number : 0;
+        rendition.epoch = this.epoch;
+      }
+    }
+    const previous = rendition.segments[rendition.segments.length - 1];
+    let msn: number;
+    if (name.number !== undefined) msn = name.number + this.offset;
+    else if (!restart && previous !== undefined) msn = previous.msn + 1;
+    else msn = this.epochFirstMsn;
+    if (msn > this.maxMsn) this.maxMsn = msn;
+    rendition.lastName = name;
+    return { msn, discontinuity: restart && last !== undefined };
+  }
+
+  /**
+   * Fixes the timing once every rendition has its init and a few chunks: PART-TARGET is the
+   * longest chunk seen (rounded up to the millisecond), the target duration the longest of the
+   * declared and complete segment durations. Players fail when either changes, so they never do.
+   */
+  fixTiming(): boolean {
+    if (this.timing !== undefined) return true;
+    if (this.renditions.length === 0) return false;
+    let longestChunk = 0;
+    let longestSegment = 0;
+    for (const r of this.renditions) {
+      if (r.init === undefined) return false;
+      let chunks = 0;
+      let completeSegment = false;
+      for (const s of r.segments) {
+        chunks += s.chunks.length;
+        if (s.complete) {
+          completeSegment = true;
+          longestSegment = Math.max(longestSegment, s.duration);
+        }
+        for (const c of s.chunks) longestChunk = Math.max(longestChunk, c.duration);
+      }
+      if (chunks < CHUNKS_BEFORE_TIMING && !completeSegment) return false;
+      const declared = r.decl.duration !== undefined ? r.decl.duration / r.decl.timescale : 0;
+      longestSegment = Math.max(longestSegment, declared);
+    }
+    const partTarget = Math.ceil(longestChunk * 1000 - 1e-6) / 1000;
+    const targetDuration = Math.max(1, Math.round(longestSegment));
+    this.timing = { targetDuration, partTarget, partHoldBack: 3 * partTarget, skipUntil: 6 * targetDuration };
+    this.version++;
+    return true;
+  }
+}
