@@ -130,7 +130,7 @@ test('stored objects are never sniffed or run as documents; /player is not sandb
 
 test('/player: a missing library is looked up again at most every relookupMs, not on every request', async () => {
   let lookups = 0;
-  const route = createPlayerRoute({ timePath: '/time', locate: () => (lookups++, { dash: undefined, hls: undefined }), relookupMs: 60_000 });
+  const route = createPlayerRoute({ timePath: '/time', locate: () => (lookups++, { dash: undefined, hls: undefined, shaka: undefined }), relookupMs: 60_000 });
   const server = createServer((req, res) => {
     if (!route.handle(req, res, (req.url ?? '').split('?')[0])) res.writeHead(500).end();
   });

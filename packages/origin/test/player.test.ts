@@ -113,7 +113,7 @@ test('libraries not installed: the page says how to install them, the scripts ar
   );
   assert.is(lookup.status, 0, lookup.stderr);
   assert.equal(JSON.parse(lookup.stdout), {}, 'neither found (undefined values drop out of the JSON)');
-  const none = { dash: undefined, hls: undefined };
+  const none = { dash: undefined, hls: undefined, shaka: undefined };
   const route = createPlayerRoute({ timePath: '/time', locate: () => none });
   const server = createServer((req, res) => {
     if (!route.handle(req, res, (req.url ?? '').split('?')[0])) res.writeHead(500).end();
@@ -137,7 +137,7 @@ test('libraries not installed: the page says how to install them, the scripts ar
   }
   // One missing: the notice names that one only.
   const libs = locatePlayerLibs();
-  const html = renderPlayerPage({ dash: libs.dash, hls: undefined }, { timePath: false });
+  const html = renderPlayerPage({ dash: libs.dash, hls: undefined, shaka: libs.shaka }, { timePath: false });
   assert.ok(html.includes('hls.js (npm package <code>hls.js</code>)'));
   assert.not.ok(html.includes('dash.js (npm package'));
 });
@@ -145,7 +145,7 @@ test('libraries not installed: the page says how to install them, the scripts ar
 test('the page escapes what it embeds', () => {
   const libs = locatePlayerLibs();
   const evil = { ...libs.dash!, version: '</script><script>alert(1)</script>' };
-  const html = renderPlayerPage({ dash: evil, hls: undefined }, { timePath: '/time' });
+  const html = renderPlayerPage({ dash: evil, hls: undefined, shaka: undefined }, { timePath: '/time' });
   assert.not.ok(html.includes('</script><script>alert(1)'));
 });
 

@@ -242,6 +242,7 @@ export class PlaylistService {
       const ready = rendition === undefined || channel.ended || this.satisfied(rendition, directives);
       if (!ready) continue;
       this.release(held);
+      this.ctx.metrics.playlistHoldsAnswered++;
       // Runs on the uploader's stack: a failure must cost this request only.
       try {
         this.answer(held.x, channel, rendition, directives);
@@ -279,9 +280,13 @@ export class PlaylistService {
       cached = { version: channel.version, full: undefined, delta: undefined };
       this.renders.set(owner, cached);
     }
-    if (rendition === undefined) return (cached.full ??= Buffer.from(renderMultivariant(channel)));
-    if (delta) return (cached.delta ??= Buffer.from(renderMediaPlaylist(channel, rendition, { skip: true })));
-    return (cached.full ??= Buffer.from(renderMediaPlaylist(channel, rendition)));
+    if (delta) return (cached.delta ??= this.count(renderMediaPlaylist(channel, rendition as Rendition, { skip: true })));
+    return (cached.full ??= this.count(rendition === undefined ? renderMultivariant(channel) : renderMediaPlaylist(channel, rendition)));
+  }
+
+  private count(text: string): Buffer {
+    this.ctx.metrics.playlistRenders++;
+    return Buffer.from(text);
   }
 }
 

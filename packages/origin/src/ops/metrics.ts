@@ -53,6 +53,10 @@ export class OriginMetrics {
   listenerErrors = 0;
   /** Complete objects served from the disk tier (a miss in memory). */
   diskReads = 0;
+  /** Generated playlists rendered (once per playlist update, however many requests share it). */
+  playlistRenders = 0;
+  /** Playlist requests held for a part (blocking reload) and answered when it appeared. */
+  playlistHoldsAnswered = 0;
   readonly rejected: Record<LimitName, number> = { uploads: 0, readers: 0, memory: 0 };
   /** Responses by `METHOD status`. */
   readonly responses = new Map<string, number>();
@@ -131,6 +135,8 @@ export function renderMetrics(src: MetricsSources): string {
   metric('held_requests', 'gauge', 'Requests held waiting for a key to appear.', st.waiters);
   metric('holds_total', 'counter', 'Requests for a missing key that were held.', m.holds);
   metric('early_joins_total', 'counter', 'Held requests that got their object when its upload started.', m.earlyJoins);
+  metric('playlist_renders_total', 'counter', 'Generated LL-HLS playlists rendered (each shared by every request for that update).', m.playlistRenders);
+  metric('playlist_holds_answered_total', 'counter', 'Blocking playlist reloads answered when the part they waited for was published.', m.playlistHoldsAnswered);
   metric('not_found_total', 'counter', '404 answers.', m.notFound);
   metric('deletes_total', 'counter', 'Objects removed by DELETE.', m.deletes);
   metric('expired_total', 'counter', 'Objects removed by their time-to-live.', src.retention.expired);

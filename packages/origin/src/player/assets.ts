@@ -1,4 +1,4 @@
-// The player libraries the /player page loads: dash.js and hls.js from the project's own
+// The player libraries the /player page loads: dash.js, hls.js and Shaka Player from the project's own
 // node_modules, served by the origin from local files (nothing is fetched from the internet).
 // They are optional devDependencies, resolved lazily on the first request: the origin's runtime
 // dependencies stay `boxstream` only, and a missing library turns into install instructions.
@@ -7,7 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** The libraries the page knows about. */
-export type PlayerLibName = 'dash' | 'hls';
+export type PlayerLibName = 'dash' | 'hls' | 'shaka';
+
+/** Every library the page knows, in the order it offers them. */
+export const PLAYER_LIB_NAMES: readonly PlayerLibName[] = ['dash', 'hls', 'shaka'];
 
 /** One library found on disk. */
 export interface PlayerLib {
@@ -39,6 +42,7 @@ const SPECS: Record<PlayerLibName, LibSpec> = {
   // bundle (require condition). We walk up from there to the package root.
   dash: { pkg: 'dashjs', id: 'dashjs', bundle: 'dist/modern/umd/dash.all.min.js' },
   hls: { pkg: 'hls.js', id: 'hls.js/dist/hls.min.js', bundle: 'dist/hls.min.js' },
+  shaka: { pkg: 'shaka-player', id: 'shaka-player', bundle: 'dist/shaka-player.compiled.js' },
 };
 
 /** Where this module is, in ESM (import.meta.url) and in the tsup CJS bundle (__filename). */
@@ -111,9 +115,9 @@ function locate(name: PlayerLibName, bases: readonly string[]): PlayerLib | unde
   return undefined;
 }
 
-/** Looks dash.js and hls.js up from `bases` (default: the origin's code, then the cwd). */
+/** Looks dash.js, hls.js and Shaka Player up from `bases` (default: the origin's code, then the cwd). */
 export function locatePlayerLibs(bases: readonly string[] = defaultSearchBases()): PlayerLibs {
-  return { dash: locate('dash', bases), hls: locate('hls', bases) };
+  return { dash: locate('dash', bases), hls: locate('hls', bases), shaka: locate('shaka', bases) };
 }
 
 /** A file the player route serves, read once and kept. */
@@ -126,7 +130,7 @@ export interface PlayerAsset {
 /** The served assets by path: each library's bundle and its source map. */
 export function assetTable(libs: PlayerLibs): Map<string, () => PlayerAsset | undefined> {
   const table = new Map<string, () => PlayerAsset | undefined>();
-  for (const lib of [libs.dash, libs.hls]) {
+  for (const lib of [libs.dash, libs.hls, libs.shaka]) {
     if (lib === undefined) continue;
     table.set(lib.path, lazyFile(lib.file, 'text/javascript; charset=utf-8', lib.version));
     if (lib.mapFile !== undefined) table.set(lib.path + '.map', lazyFile(lib.mapFile, 'application/json', lib.version));

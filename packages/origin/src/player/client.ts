@@ -40,19 +40,20 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   function warn(text) { stats.warnings.push(text); log('warn', text); }
 
   if (raw === '') {
-    $('status').textContent = 'Give a manifest: /player?url=/live/out.mpd (DASH) or /player?url=/live/master.m3u8 (HLS).';
+    $('status').textContent = 'Give a manifest: /player?url=/live/out.mpd (DASH) or /player?url=/live/out.m3u8 (LL-HLS).';
     return;
   }
   var url;
   try { url = new URL(raw, location.href).href; } catch (e) { fail('not a URL: ' + raw); return; }
   var kind = q.get('player') || (/\.m3u8($|[?#])/i.test(new URL(url).pathname) ? 'hls' : 'dash');
-  if (kind !== 'dash' && kind !== 'hls') { fail('player must be dash or hls, got ' + kind); return; }
+  var NAMES = { dash: 'dash.js', hls: 'hls.js', shaka: 'Shaka Player' };
+  if (!NAMES.hasOwnProperty(kind)) { fail('player must be dash, hls or shaka, got ' + kind); return; }
   var lib = cfg.libs[kind];
   stats.player = kind;
   stats.url = url;
   $('kind').value = kind;
   if (!lib) {
-    fail((kind === 'dash' ? 'dash.js' : 'hls.js') + ' is not installed on this origin (see above)');
+    fail(NAMES[kind] + ' is not installed on this origin (see above)');
     return;
   }
   stats.version = lib.version;
@@ -241,10 +242,54 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     $('status').textContent = 'hls.js ' + Hls.version + ': ' + url;
   }
 
+  function startShaka() {
+    var shaka = window.shaka;
+    shaka.polyfill.installAll();
+    if (!shaka.Player.isBrowserSupported()) { fail('Shaka: this browser is not supported'); return; }
+    var player = new shaka.Player();
+    window.__player = player;
+    // Low-latency mode reads LL-HLS parts and LL-DASH chunks; the target delay is the stream's own
+    // (PART-HOLD-BACK, or the MPD's) unless ?delay= says otherwise.
+    var config = { streaming: { lowLatencyMode: true }, manifest: { hls: { allowLowLatencyByteRangeOptimization: false } } };
+    if (delay) config.manifest.defaultPresentationDelay = delay;
+    player.configure(config);
+    player.addEventListener('error', function (e) {
+      var d = e.detail || {};
+      fail('Shaka error ' + d.code + (d.data && d.data.length ? ' ' + JSON.stringify(d.data).slice(0, 200) : ''));
+    });
+    readers = function () {
+      if (!stats.ready) return;
+      var s = player.getStats();
+      var date = player.getPlayheadTimeAsDate && player.getPlayheadTimeAsDate();
+      if (date) {
+        stats.latency = (Date.now() - date.getTime()) / 1000;
+        stats.latencySource = 'program-date-time';
+      } else {
+        stats.latency = isNaN(s.liveLatency) ? null : s.liveLatency;
+        stats.latencySource = 'shaka liveLatency';
+      }
+      stats.bitrate = s.streamBandwidth || null;
+      stats.lowLatency = player.getConfiguration().streaming.lowLatencyMode;
+      if (!stats.representations) {
+        var tracks = player.getVariantTracks();
+        stats.representations = {
+          video: tracks.map(function (t) { return { id: t.id, bandwidth: t.bandwidth, width: t.width, height: t.height }; }),
+          audio: player.getAudioLanguagesAndRoles ? player.getAudioLanguagesAndRoles() : []
+        };
+      }
+    };
+    player.attach(video).then(function () { return player.load(url); }).then(function () {
+      stats.ready = true;
+      video.play().catch(function (e) { warn('play(): ' + e.message); });
+    }).catch(function (e) { fail('Shaka load failed: ' + (e && (e.code || e.message))); });
+    $('status').textContent = 'Shaka Player ' + shaka.Player.version + ': ' + url;
+  }
+
+  var START = { dash: startDash, hls: startHls, shaka: startShaka };
   var script = document.createElement('script');
   script.src = lib.src;
   script.onload = function () {
-    try { kind === 'dash' ? startDash() : startHls(); } catch (e) { fail('could not start ' + kind + ': ' + (e && e.message)); }
+    try { START[kind](); } catch (e) { fail('could not start ' + kind + ': ' + (e && e.message)); }
   };
   script.onerror = function () { fail('could not load ' + lib.src); };
   document.head.appendChild(script);

@@ -1,5 +1,5 @@
 // The /player page: one self-contained HTML document (inline CSS and script, no external
-// fetches) that plays ?url= with dash.js or hls.js served by the origin, and shows live latency,
+// fetches) that plays ?url= with dash.js, hls.js or Shaka Player served by the origin, and shows live latency,
 // buffer, bitrate, resolution and stalls as they happen. When a library is not installed the
 // page says how to install it.
 import { CLIENT_SCRIPT } from './client.js';
@@ -46,21 +46,25 @@ const STYLE = `
 `;
 
 function missingNotice(libs: PlayerLibs): string {
-  const missing = [libs.dash === undefined ? 'dash.js (npm package <code>dashjs</code>)' : '', libs.hls === undefined ? 'hls.js (npm package <code>hls.js</code>)' : ''].filter(Boolean);
+  const missing = [
+    libs.dash === undefined ? 'dash.js (npm package <code>dashjs</code>)' : '',
+    libs.hls === undefined ? 'hls.js (npm package <code>hls.js</code>)' : '',
+    libs.shaka === undefined ? 'Shaka Player (npm package <code>shaka-player</code>)' : '',
+  ].filter(Boolean);
   if (missing.length === 0) return '';
   return `<section class="missing" id="missing">
   <strong>Not installed on this origin: ${missing.join(' and ')}.</strong>
   <p>The player libraries are optional: the origin serves them from the project's own <code>node_modules</code>, never from the internet.
   In the boxstream workspace they are devDependencies of <code>@boxstream/origin</code>: run <code>pnpm install</code> at the workspace root.
-  When the origin is mounted in your own project, install them there: <code>npm i dashjs hls.js</code>.
+  When the origin is mounted in your own project, install them there: <code>npm i dashjs hls.js shaka-player</code>.
   Then restart the origin (or just reload: it looks again while they are missing).</p>
 </section>`;
 }
 
 /** The /player HTML document. */
 export function renderPlayerPage(libs: PlayerLibs, options: PageOptions): string {
-  const config = { libs: { dash: libConfig(libs.dash), hls: libConfig(libs.hls) }, timePath: options.timePath };
-  const versions = [libs.dash && `dash.js ${libs.dash.version}`, libs.hls && `hls.js ${libs.hls.version}`].filter(Boolean).join(', ');
+  const config = { libs: { dash: libConfig(libs.dash), hls: libConfig(libs.hls), shaka: libConfig(libs.shaka) }, timePath: options.timePath };
+  const versions = [libs.dash && `dash.js ${libs.dash.version}`, libs.hls && `hls.js ${libs.hls.version}`, libs.shaka && `Shaka ${libs.shaka.version}`].filter(Boolean).join(', ');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -75,8 +79,8 @@ export function renderPlayerPage(libs: PlayerLibs, options: PageOptions): string
 <header>
   <h1>boxstream player</h1>
   <form method="get" action="/player">
-    <input type="text" id="url" name="url" placeholder="/live/out.mpd or /live/master.m3u8" spellcheck="false">
-    <select id="kind" name="player"><option value="dash">dash.js</option><option value="hls">hls.js</option></select>
+    <input type="text" id="url" name="url" placeholder="/live/out.mpd or /live/out.m3u8" spellcheck="false">
+    <select id="kind" name="player"><option value="dash">dash.js</option><option value="hls">hls.js</option><option value="shaka">Shaka</option></select>
     <button type="submit">Play</button>
   </form>
   <span style="color: var(--dim)">${escapeHtml(versions || 'no player library installed')}</span>

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendText } from '../http/respond.js';
 import type { RequestTally } from '../http/tally.js';
-import { assetTable, locatePlayerLibs, type PlayerAsset, type PlayerLibs } from './assets.js';
+import { PLAYER_LIB_NAMES, assetTable, locatePlayerLibs, type PlayerAsset, type PlayerLibs } from './assets.js';
 import { renderPlayerPage } from './page.js';
 
 /** The page's path. `/player/` normalises to it. */
@@ -16,6 +16,7 @@ export const PLAYER_ASSET_PATHS: readonly string[] = [
   '/player/dash.all.min.js.map',
   '/player/hls.min.js',
   '/player/hls.min.js.map',
+  '/player/shaka-player.compiled.js',
 ];
 
 const OWNED = new Set([PLAYER_PATH, ...PLAYER_ASSET_PATHS]);
@@ -45,12 +46,12 @@ export function createPlayerRoute(options: PlayerRouteOptions): PlayerRoute {
   let found: { libs: PlayerLibs; page: Buffer; assets: Map<string, () => PlayerAsset | undefined> } | undefined;
   let lookedAt = -Infinity;
   const current = (): NonNullable<typeof found> => {
-    const incomplete = found === undefined || found.libs.dash === undefined || found.libs.hls === undefined;
+    const incomplete = found === undefined || PLAYER_LIB_NAMES.some((name) => found?.libs[name] === undefined);
     // The lookup stats files synchronously: not on every request while a library is missing.
     if (found === undefined || (incomplete && performance.now() - lookedAt >= relookupMs)) {
       lookedAt = performance.now();
       const libs = locate();
-      if (found === undefined || found.libs.dash?.file !== libs.dash?.file || found.libs.hls?.file !== libs.hls?.file) {
+      if (found === undefined || PLAYER_LIB_NAMES.some((name) => found?.libs[name]?.file !== libs[name]?.file)) {
         found = { libs, page: Buffer.from(renderPlayerPage(libs, { timePath: options.timePath })), assets: assetTable(libs) };
       }
     }

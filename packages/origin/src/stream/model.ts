@@ -18,6 +18,7 @@ export interface PlaylistTarget {
 
 /** The segment an object version is being built into. */
 interface Building {
+  object: StoredObject;
   channel: Channel;
   rendition: Rendition;
   segment: Segment;
@@ -291,14 +292,18 @@ export class StreamModel implements StreamsView {
     const { msn, discontinuity } = channel.numberSegment(rendition, name, restarted);
     const segment = new Segment(msn, key, channel.relative(key), discontinuity, object.version);
     rendition.push(segment);
-    const building: Building = { channel, rendition, segment, last: false };
+    const building: Building = { object, channel, rendition, segment, last: false };
     this.building.set(object, building);
     return building;
   }
 
   private addChunk(building: Building, chunk: ChunkFact, info: ChunkInfo | undefined, quiet = false): void {
     const { channel, rendition, segment } = building;
-    if (segment.chunks.length === 0) this.placeSegment(channel, rendition, segment, info);
+    if (segment.chunks.length === 0) {
+      const misfit = this.misfit(rendition, info);
+      if (misfit !== undefined) return this.leaveOut(building.object, building, misfit);
+      this.placeSegment(channel, rendition, segment, info);
+    }
     segment.addChunk(chunk);
     rendition.lastChunkAt = Date.now();
     if (channel.timing !== undefined && chunk.duration > channel.timing.partTarget + 1e-6) rendition.partsOverTarget++;
@@ -307,12 +312,30 @@ export class StreamModel implements StreamsView {
     if (!quiet) this.changed(channel);
   }
 
+  /** Why a segment's first chunk cannot belong to its rendition (a track its init does not have). */
+  private misfit(rendition: Rendition, info: ChunkInfo | undefined): string | undefined {
+    const init = rendition.init;
+    if (init === undefined || info === undefined) return undefined;
+    for (const t of info.tracks) {
+      if (!init.tracks.some((x) => x.trackId === t.trackId)) return `track ${t.trackId} is not in ${rendition.decl.initKey ?? 'its init'}`;
+    }
+    return undefined;
+  }
+
   /** At its first chunk: the segment's decode time and wallclock (EXT-X-PROGRAM-DATE-TIME). */
   private placeSegment(channel: Channel, rendition: Rendition, segment: Segment, info: ChunkInfo | undefined): void {
     const track = info?.tracks[0];
     const timescale = track?.timescale ?? rendition.init?.tracks.find((t) => t.trackId === track?.trackId)?.timescale;
     const decode = track?.baseMediaDecodeTime !== undefined && timescale ? Number(track.baseMediaDecodeTime) / timescale : undefined;
     segment.decodeTime = decode ?? 0;
+    // Decode time going back (or jumping ahead) without a restart of the numbering: the media
+    // timeline is not continuous, and players must be told.
+    const i = rendition.segments.indexOf(segment);
+    const previous = i > 0 ? rendition.segments[i - 1] : undefined;
+    if (previous !== undefined && decode !== undefined && !segment.discontinuity) {
+      const expected = previous.decodeTime + previous.duration;
+      if (Math.abs(decode - expected) > Math.max(0.5, previous.duration / 2)) segment.discontinuity = true;
+    }
     if (segment.discontinuity) rendition.anchor = undefined;
     if (rendition.anchor === undefined && decode !== undefined) {
       const prft = info?.prft;

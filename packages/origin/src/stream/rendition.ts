@@ -22,7 +22,8 @@ export class Segment implements SegmentFact {
     readonly msn: number,
     readonly key: string,
     readonly uri: string,
-    readonly discontinuity: boolean,
+    /** Set at creation (restart, gap) or at the first chunk (decode time going back). */
+    public discontinuity: boolean,
     /** The object version whose bytes these are (a re-upload of the key is another segment). */
     readonly version: number,
   ) {}

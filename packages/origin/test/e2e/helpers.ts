@@ -2,9 +2,10 @@
 // Debian's Chromium driven by playwright-core, and the /player page's window.__stats sampled
 // once a second. Every wait is bounded; everything started here is stopped by its owner.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { StoreView } from '../../src/index.js';
 
@@ -160,7 +161,42 @@ export function ffmpegArgs(s: StreamSpec): string[] {
 }
 
 export function startEncoder(spec: StreamSpec): Encoder {
-  const proc = spawn('ffmpeg', ffmpegArgs(spec), { stdio: ['ignore', 'pipe', 'pipe'] });
+  return startFfmpeg(ffmpegArgs(spec));
+}
+
+/**
+ * The ffmpeg command of the repository README's "Push a live stream" section, as an argument
+ * list, aimed at `base` instead of http://127.0.0.1:8080: the tests run what users copy.
+ */
+export function readmeFfmpegArgs(base: string): string[] {
+  const readme = readFileSync(fileURLToPath(new URL('../../../../README.md', import.meta.url)), 'utf8');
+  const section = readme.slice(readme.indexOf('## Push a live stream'));
+  const block = /```sh\n(ffmpeg [\s\S]*?)```/.exec(section)?.[1];
+  if (block === undefined) throw new Error('no ffmpeg command under "## Push a live stream" in README.md');
+  const words = shellWords(block.replace(/\\\n/g, ' '));
+  return words.slice(1).map((w) => w.replaceAll('http://127.0.0.1:8080', base));
+}
+
+/** Splits a POSIX shell command line into words (single and double quotes, no expansions). */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  const re = /'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+?)(?=\s|'|"|$)|(\s+)/g;
+  let word: string | undefined;
+  for (const m of line.matchAll(re)) {
+    if (m[4] !== undefined) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+      continue;
+    }
+    word = (word ?? '') + (m[1] ?? (m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]));
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+/** ffmpeg with `args`, its stderr kept (bounded) and `-progress pipe:1` speeds parsed. */
+export function startFfmpeg(args: string[]): Encoder {
+  const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   let out = '';
   const speeds: number[] = [];
@@ -270,10 +306,12 @@ export interface PlayResult {
 
 /**
  * Opens /player?url=… in a new page, waits (bounded) for playback to start, then samples
- * window.__stats once a second for `seconds`. The page is left open for the caller.
+ * window.__stats once a second for `seconds`. The page is left open for the caller; `onPage`
+ * sees it before it loads (to watch its requests).
  */
-export async function play(context: BrowserContext, pageUrl: string, seconds: number, startTimeoutMs = 25_000): Promise<{ page: Page; result: PlayResult }> {
+export async function play(context: BrowserContext, pageUrl: string, seconds: number, startTimeoutMs = 25_000, onPage?: (page: Page) => void): Promise<{ page: Page; result: PlayResult }> {
   const page = await context.newPage();
+  onPage?.(page);
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
