@@ -28,6 +28,7 @@ function rendition(id: string, type: 'video' | 'audio', segments: SegmentFact[],
     info: { id, type, bandwidth: type === 'video' ? 1_000_000 : 64_000, codecs: type === 'video' ? 'avc1.64001e' : 'mp4a.40.2', width: type === 'video' ? 640 : undefined, height: type === 'video' ? 360 : undefined, frameRate: type === 'video' ? 30 : undefined, audioSamplingRate: type === 'audio' ? 48000 : undefined, channels: type === 'audio' ? '2' : undefined, lang: undefined, initUri: `init-${id}.m4s` },
     playlistUri: `out_${id}.m3u8`,
     segments,
+    nextMsn: (segments.at(-1)?.msn ?? 0) + 1,
     discontinuitySequence: 0,
     nextUri: `chunk-${id}-${String((segments.at(-1)?.msn ?? 0) + 1).padStart(5, '0')}.m4s`,
     averageBandwidth: undefined,
@@ -103,6 +104,23 @@ test('a segment created but without a chunk yet is not listed; the hint points a
   assert.not.ok(text.includes('chunk-0-00002.m4s",BYTERANGE'));
   assert.ok(text.includes('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="chunk-0-00002.m4s"\n'));
   assert.equal(liveEdge(r), { msn: 1, part: 9, segmentComplete: true });
+});
+
+test('an empty window keeps counting; an encoder that opened the next segment early shows it after the previous ends', () => {
+  const empty = rendition('0', 'video', [], { nextMsn: 42 });
+  assert.ok(renderMediaPlaylist(channel([empty]), empty).includes('#EXT-X-MEDIA-SEQUENCE:42\n'));
+  const overlapping = rendition('0', 'video', [segment(1, 10, true), segment(2, 4, false), segment(3, 2, false)]);
+  const text = renderMediaPlaylist(channel([overlapping]), overlapping);
+  assert.ok(text.includes('chunk-0-00002.m4s",BYTERANGE'));
+  assert.not.ok(text.includes('chunk-0-00003.m4s",BYTERANGE'), 'segment 3 waits for segment 2 to end');
+  assert.ok(text.includes('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="chunk-0-00002.m4s",BYTERANGE-START=4000'));
+});
+
+test('ENDLIST waits for the rendition\'s last segment to end', () => {
+  const writing = rendition('0', 'video', [segment(1, 10, true), segment(2, 4, false)]);
+  assert.not.ok(renderMediaPlaylist(channel([writing], true), writing).includes('ENDLIST'));
+  const done = rendition('0', 'video', [segment(1, 10, true), segment(2, 4, true)]);
+  assert.ok(renderMediaPlaylist(channel([done], true), done).includes('#EXT-X-ENDLIST'));
 });
 
 test('multivariant: video variants carry the audio group, its codecs and bandwidth', () => {

@@ -106,6 +106,8 @@ test('libraries not installed: the page says how to install them, the scripts ar
   // Looked up from a directory with no node_modules, and without the NODE_PATH pnpm's shims set.
   const env = { ...process.env };
   delete env.NODE_PATH;
+  // c8 cannot merge a child's coverage of files tsx transformed for it with the test process's own.
+  env.NODE_V8_COVERAGE = '';
   const lookup = spawnSync(
     process.execPath,
     ['--import', 'tsx', '-e', `import { locatePlayerLibs } from './src/player/assets.ts'; process.stdout.write(JSON.stringify(locatePlayerLibs([${JSON.stringify(join(tmpdir(), 'no-such-dir', 'x.js'))}])));`],
@@ -178,7 +180,7 @@ test('the libraries are found from a CommonJS build too (no import.meta.url ther
 });
 
 test('--no-player turns the page off in the CLI', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--port', '0', '--hold-ms', '0', '--quiet', '--no-player'], { cwd: pkg, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--port', '0', '--hold-ms', '0', '--quiet', '--no-player'], { cwd: pkg, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_V8_COVERAGE: '' } });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b));
   try {

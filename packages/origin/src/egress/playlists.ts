@@ -8,7 +8,7 @@ import { whenDone } from '../http/lifetime.js';
 import { countSent } from '../http/tally.js';
 import { sendNotFound, sendText } from '../http/respond.js';
 import type { Exchange } from '../http/router.js';
-import { liveEdge, renderMediaPlaylist, renderMultivariant } from '../packaging/hls/index.js';
+import { hasEnded, liveEdge, renderMediaPlaylist, renderMultivariant, type LiveEdge } from '../packaging/hls/index.js';
 import type { Channel } from '../stream/channel.js';
 import type { StreamModel } from '../stream/model.js';
 import type { Rendition } from '../stream/rendition.js';
@@ -123,7 +123,7 @@ export class PlaylistService {
       this.hold(x, channel, rendition, directives, this.ctx.holdMs);
       return true;
     }
-    if (rendition === undefined || channel.ended || directives.msn === undefined) {
+    if (rendition === undefined || hasEnded(channel, rendition) || directives.msn === undefined) {
       this.answer(x, channel, rendition, directives);
       return true;
     }
@@ -153,9 +153,8 @@ export class PlaylistService {
   }
 
   /** Whether the playlist now has what the directives wait for (part P of M, or segment M). */
-  private satisfied(rendition: Rendition, d: Directives): boolean {
+  private satisfied(rendition: Rendition, d: Directives, edge = liveEdge(rendition)): boolean {
     if (d.msn === undefined) return true;
-    const edge = liveEdge(rendition);
     if (edge === undefined) return false;
     if (edge.msn > d.msn) return true;
     if (edge.msn < d.msn) return false;
@@ -196,6 +195,10 @@ export class PlaylistService {
   }
 
   private holdEarly(x: Exchange): void {
+    if (this.holding >= this.ctx.maxReaders) {
+      sendText(x.res, 503, 'too many held playlist requests', { 'Retry-After': '1' });
+      return;
+    }
     const early: Early = { x, timer: setTimeout(() => this.leaveEarly(early) && sendNotFound(x.res), this.ctx.holdMs), done: false };
     let set = this.early.get(x.key);
     if (set === undefined) this.early.set(x.key, (set = new Set()));
@@ -231,6 +234,12 @@ export class PlaylistService {
     const set = this.held.get(channel);
     if (set === undefined) return;
     const gone = this.model.channel(channel.mpdKey) !== channel;
+    // Each rendition's live edge once per change, not once per held request.
+    const edges = new Map<Rendition, LiveEdge | undefined>();
+    const edgeOf = (r: Rendition): LiveEdge | undefined => {
+      if (!edges.has(r)) edges.set(r, liveEdge(r));
+      return edges.get(r);
+    };
     for (const held of set) {
       if (gone) {
         this.release(held);
@@ -239,7 +248,7 @@ export class PlaylistService {
       }
       if (channel.timing === undefined) continue;
       const { rendition, directives } = held;
-      const ready = rendition === undefined || channel.ended || this.satisfied(rendition, directives);
+      const ready = rendition === undefined || hasEnded(channel, rendition) || this.satisfied(rendition, directives, edgeOf(rendition));
       if (!ready) continue;
       this.release(held);
       this.ctx.metrics.playlistHoldsAnswered++;
@@ -256,7 +265,15 @@ export class PlaylistService {
   private serveEarly(): void {
     for (const [key, set] of this.early) {
       if (this.model.playlistAt(key) === undefined) continue;
-      for (const early of set) if (this.leaveEarly(early)) this.route(early.x);
+      for (const early of set) {
+        if (!this.leaveEarly(early)) continue;
+        // Runs on the uploader's stack: a failure must cost this request only.
+        try {
+          this.route(early.x);
+        } catch (err) {
+          sendText(early.x.res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
     }
   }
 

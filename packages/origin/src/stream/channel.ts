@@ -75,10 +75,11 @@ export class Channel implements ChannelView {
    */
   numberSegment(rendition: Rendition, name: SegmentName, restarted: boolean): { msn: number; discontinuity: boolean } {
     const last = rendition.lastName;
+    // Strictly back: the same number again is a retry (or a re-upload) of that segment.
     const back =
       last !== undefined &&
-      ((name.number !== undefined && last.number !== undefined && name.number <= last.number) ||
-        (name.time !== undefined && last.time !== undefined && name.time <= last.time));
+      ((name.number !== undefined && last.number !== undefined && name.number < last.number) ||
+        (name.time !== undefined && last.time !== undefined && name.time < last.time));
     const restart = back || restarted;
     if (restart) {
       if (this.epoch > rendition.epoch) {
@@ -93,11 +94,14 @@ export class Channel implements ChannelView {
     const previous = rendition.segments[rendition.segments.length - 1];
     let msn: number;
     if (name.number !== undefined) msn = name.number + this.offset;
-    else if (!restart && previous !== undefined) msn = previous.msn + 1;
+    else if (!restart && rendition.nextMsn > this.epochFirstMsn) msn = rendition.nextMsn;
     else msn = this.epochFirstMsn;
     if (msn > this.maxMsn) this.maxMsn = msn;
     rendition.lastName = name;
-    return { msn, discontinuity: restart && last !== undefined };
+    rendition.nextMsn = Math.max(rendition.nextMsn, msn + 1);
+    // A gap in the numbering is a discontinuity too: what came between is missing.
+    const gap = previous !== undefined && msn !== previous.msn + 1;
+    return { msn, discontinuity: (restart && last !== undefined) || gap };
   }
 
   /**
@@ -123,6 +127,8 @@ export class Channel implements ChannelView {
         for (const c of s.chunks) longestChunk = Math.max(longestChunk, c.duration);
       }
       if (chunks < CHUNKS_BEFORE_TIMING && !completeSegment) return false;
+      // Without a declared duration (a SegmentTimeline), the first complete segment says it.
+      if (r.decl.duration === undefined && !completeSegment) return false;
       const declared = r.decl.duration !== undefined ? r.decl.duration / r.decl.timescale : 0;
       longestSegment = Math.max(longestSegment, declared);
     }

@@ -157,7 +157,8 @@ export class StreamModel implements StreamsView {
 
   private readonly onDelete = (key: string, object: StoredObject, reason: RemoveReason): void => {
     const channel = this.byMpd.get(key);
-    if (channel !== undefined) return this.removeChannel(channel);
+    // An MPD evicted from memory is not a stream ending: the channel stays as it was.
+    if (channel !== undefined) return reason === 'evict' ? undefined : this.removeChannel(channel);
     // Evicted from memory with a disk tier: still served, so still listed.
     if (reason === 'evict' && this.hasDisk) return;
     const found = this.renditionOf(key);
@@ -167,6 +168,7 @@ export class StreamModel implements StreamsView {
     if (i < 0) return;
     this.building.delete(object);
     rendition.dropThrough(i);
+    ch.version++;
     this.changed(ch);
   };
 
@@ -284,9 +286,11 @@ export class StreamModel implements StreamsView {
     const { channel, rendition } = found;
     const name = rendition.decl.matchKey(key);
     if (name === undefined) return undefined;
-    // A re-upload of a key in the window: that segment and the ones before it no longer exist as listed.
+    // A re-upload of a key in the window: the newest segment again (a retry) takes its place;
+    // an older one takes the segments before it along (their bytes are being replaced).
     const old = rendition.indexOf(key);
-    if (old >= 0) rendition.dropThrough(old);
+    if (old >= 0 && old === rendition.segments.length - 1) rendition.segments.pop();
+    else if (old >= 0) rendition.dropThrough(old);
     const restarted = rendition.initChanged;
     rendition.initChanged = false;
     const { msn, discontinuity } = channel.numberSegment(rendition, name, restarted);
@@ -346,7 +350,9 @@ export class StreamModel implements StreamsView {
       rendition.anchor = { wallMs, decode };
     }
     const anchor = rendition.anchor;
-    segment.programDateTime = anchor !== undefined && decode !== undefined ? anchor.wallMs + (decode - anchor.decode) * 1000 : Date.now();
+    const pdt = anchor !== undefined && decode !== undefined ? anchor.wallMs + (decode - anchor.decode) * 1000 : Date.now();
+    // A clock that makes no date (absurd prft or decode times) falls back to the arrival time.
+    segment.programDateTime = Math.abs(pdt) < 8.64e15 ? pdt : Date.now();
   }
 
   private endSegment(object: StoredObject, building: Building): void {

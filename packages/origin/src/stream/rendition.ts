@@ -51,6 +51,8 @@ export class Rendition implements RenditionView {
   segments: Segment[] = [];
   /** Discontinuities of segments that left the window. */
   private removedDiscontinuities = 0;
+  /** The media sequence number after the newest segment given one (an empty window starts there). */
+  nextMsn = 0;
   /** The channel epoch (encoder run) this rendition's segments belong to. */
   epoch = 0;
   /** The newest segment's name values (restart detection). */

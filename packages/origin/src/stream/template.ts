@@ -149,6 +149,10 @@ export function compileTemplate(template: string, representationId: string, band
   if (hasNumber && hasTime) return { error: 'uses both $Number$ and $Time$' };
   if (!hasNumber && !hasTime) return { error: 'has neither $Number$ nor $Time$, so it cannot name successive segments' };
   const kind = hasNumber ? 'number' : 'time';
+  // Two numbers side by side cannot be told apart (and would make the match backtrack).
+  for (let i = 1; i < bound.length; i++) {
+    if (bound[i].kind !== 'literal' && bound[i - 1].kind !== 'literal') return { error: 'has two identifiers side by side, so names cannot be split between them' };
+  }
 
   // Every identifier gets its own group; `match` then checks the name round-trips through
   // `format`, which rejects padding the encoder would not write and repeats that disagree.

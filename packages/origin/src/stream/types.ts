@@ -63,6 +63,8 @@ export interface RenditionView {
   readonly playlistUri: string;
   /** Segments in the window, oldest first; consecutive media sequence numbers. */
   readonly segments: readonly SegmentFact[];
+  /** The media sequence number after the newest segment (what an empty window starts at). */
+  readonly nextMsn: number;
   /** Discontinuities before the first segment of the window (EXT-X-DISCONTINUITY-SEQUENCE). */
   readonly discontinuitySequence: number;
   /** URI of the segment after the last one, when the template can name it (preload hint). */

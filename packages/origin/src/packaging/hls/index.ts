@@ -4,6 +4,6 @@
  *
  * @packageDocumentation
  */
-export { renderMediaPlaylist, liveEdge, listedSegments, type LiveEdge, type MediaPlaylistOptions } from './media-playlist.js';
+export { renderMediaPlaylist, liveEdge, listedSegments, hasEnded, type LiveEdge, type MediaPlaylistOptions } from './media-playlist.js';
 export { renderMultivariant } from './multivariant.js';
 export type { ChannelView, ChannelTiming, RenditionView, RenditionInfo, SegmentFact, ChunkFact } from '../../stream/types.js';

@@ -18,12 +18,24 @@ export interface MediaPlaylistOptions {
   skip?: boolean;
 }
 
-/** The segments a playlist lists: the window without a trailing segment that has no chunk yet. */
+/**
+ * The segments a playlist lists: the window up to the first segment still being written (a
+ * playlist has one segment in progress, the last; an encoder that opens the next segment before
+ * the previous one ends shows it once that one ended), without one that has no chunk yet.
+ */
 export function listedSegments(rendition: RenditionView): readonly SegmentFact[] {
   const segments = rendition.segments;
-  const last = segments[segments.length - 1];
-  if (last !== undefined && !last.complete && last.chunks.length === 0) return segments.slice(0, -1);
-  return segments;
+  let end = 0;
+  while (end < segments.length && segments[end].complete) end++;
+  if (end < segments.length && segments[end].chunks.length > 0) end++;
+  return end === segments.length ? segments : segments.slice(0, end);
+}
+
+/** The stream ended and this rendition has no segment still being written: EXT-X-ENDLIST. */
+export function hasEnded(channel: ChannelView, rendition: RenditionView): boolean {
+  if (!channel.ended) return false;
+  for (const s of rendition.segments) if (!s.complete) return false;
+  return true;
 }
 
 /** The last part of a rendition's playlist, or undefined when it lists none. */
@@ -52,7 +64,7 @@ export function renderMediaPlaylist(channel: ChannelView, rendition: RenditionVi
     `#EXT-X-TARGETDURATION:${timing.targetDuration}`,
     `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${seconds(timing.partHoldBack)},CAN-SKIP-UNTIL=${seconds(timing.skipUntil)}`,
     `#EXT-X-PART-INF:PART-TARGET=${seconds(timing.partTarget)}`,
-    `#EXT-X-MEDIA-SEQUENCE:${first?.msn ?? rendition.segments[0]?.msn ?? 0}`,
+    `#EXT-X-MEDIA-SEQUENCE:${first?.msn ?? rendition.nextMsn}`,
   ];
   if (rendition.discontinuitySequence > 0) out.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${rendition.discontinuitySequence}`);
 
@@ -62,7 +74,8 @@ export function renderMediaPlaylist(channel: ChannelView, rendition: RenditionVi
   for (const segment of segments) end += segment.duration;
   const partsFrom = end - 3 * timing.targetDuration;
   let skipped = 0;
-  if (options.skip === true && !channel.ended) {
+  const ended = hasEnded(channel, rendition);
+  if (options.skip === true && !ended) {
     const boundary = end - timing.skipUntil;
     let at = 0;
     for (const segment of segments) {
@@ -88,7 +101,7 @@ export function renderMediaPlaylist(channel: ChannelView, rendition: RenditionVi
     if (segment.complete) out.push(`#EXTINF:${seconds(segment.duration)},`, segment.uri);
   }
 
-  if (channel.ended) {
+  if (ended) {
     out.push('#EXT-X-ENDLIST');
   } else {
     const hint = preloadHint(rendition, segments);
@@ -118,10 +131,10 @@ function writeParts(out: string[], segment: SegmentFact): void {
  */
 function preloadHint(rendition: RenditionView, listed: readonly SegmentFact[]): string | undefined {
   const last = listed[listed.length - 1];
-  const pending = rendition.segments[rendition.segments.length - 1];
+  const pending = rendition.segments[listed.length];
   if (last !== undefined && !last.complete) return `#EXT-X-PRELOAD-HINT:TYPE=PART,URI=${quoted(last.uri)},BYTERANGE-START=${last.size}`;
   // A segment that exists but has no chunk yet is the next one.
-  if (pending !== undefined && pending !== last) return `#EXT-X-PRELOAD-HINT:TYPE=PART,URI=${quoted(pending.uri)}`;
+  if (pending !== undefined) return `#EXT-X-PRELOAD-HINT:TYPE=PART,URI=${quoted(pending.uri)}`;
   if (rendition.nextUri !== undefined) return `#EXT-X-PRELOAD-HINT:TYPE=PART,URI=${quoted(rendition.nextUri)}`;
   return undefined;
 }

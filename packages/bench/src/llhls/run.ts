@@ -1,0 +1,212 @@
+// pnpm bench:llhls — the LL-HLS mode of the bench. For each reader count, on a fresh origin
+// process, the same CMAF stream is pushed twice at the same cadence:
+//   dash:  N readers GET each segment as it is written (the DASH path, one chunk per HTTP chunk)
+//   llhls: N readers reload the generated media playlist with blocking requests and GET each new
+//          part by byte range, as hls.js does
+// and it reports the delay from the uploader's write of a chunk's last byte to (a) a DASH reader's
+// receipt of it, (b) the blocked playlist response that lists it as a part, (c) that part's
+// delivery. The goal: playlist-update p99 within 2x of chunk-delivery p99 at 1,000 readers.
+import { machineInfo } from '../report/machine.js';
+import { writeResults } from '../report/results.js';
+import { now, sleep } from '../latency/clock.js';
+import { benchDir, loadFixture, type StreamFixture } from '../latency/fixture.js';
+import { ReaderPool } from '../latency/reader-pool.js';
+import { distribution, type Distribution } from '../latency/stats.js';
+import { defaultOriginCli, killAllChildren, startTarget, type RunningTarget } from '../latency/targets.js';
+import { Uploader, frameChunks } from '../latency/uploader.js';
+import { LlhlsPool } from './pool.js';
+import { join } from 'node:path';
+
+const USAGE = `Usage: pnpm bench:llhls [options]
+  --readers <list>     reader counts, comma-separated (default 100,1000)
+  --segments <n>       segments pushed per phase; the first is warm-up (default 6)
+  --cadence <ms>       one CMAF chunk every <ms> (default 200: the fixture's real chunk duration)
+  --workers <n>        reader worker threads (default 2)
+  --origin-cli <path>  the origin to run (default: packages/origin/dist/cli.js)
+  --results-dir <dir>  where llhls-<time>.json and llhls-latest.json go (default packages/bench/results)
+`;
+
+interface Options {
+  readers: number[];
+  segments: number;
+  cadenceMs: number;
+  workers: number;
+  originCli: string;
+  resultsDir: string;
+}
+
+function parse(argv: string[]): Options {
+  const o: Options = { readers: [100, 1000], segments: 6, cadenceMs: 200, workers: 2, originCli: defaultOriginCli, resultsDir: join(benchDir, 'results') };
+  for (let i = 0; i < argv.length; i++) {
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${argv[i - 1]} needs a value\n${USAGE}`);
+      return v;
+    };
+    const int = (v: string, min: number): number => {
+      if (!/^\d+$/.test(v) || Number(v) < min) throw new Error(`expected an integer >= ${min}, got '${v}'\n${USAGE}`);
+      return Number(v);
+    };
+    switch (argv[i]) {
+      case '--readers': o.readers = value().split(',').map((v) => int(v, 1)); break;
+      case '--segments': o.segments = int(value(), 3); break;
+      case '--cadence': o.cadenceMs = int(value(), 1); break;
+      case '--workers': o.workers = int(value(), 1); break;
+      case '--origin-cli': o.originCli = value(); break;
+      case '--results-dir': o.resultsDir = value(); break;
+      case '--help': process.stdout.write(USAGE); process.exit(0);
+      // falls through (process.exit does not return)
+      default: throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
+    }
+  }
+  return o;
+}
+
+/** An MPD naming the fixture's files the way ffmpeg's dash muxer names them. */
+function mpd(): string {
+  return `<?xml version="1.0" encoding="utf-8"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="dynamic" availabilityStartTime="${new Date().toISOString()}" minBufferTime="PT2.0S">
+  <Period id="0" start="PT0.0S">
+    <AdaptationSet id="0" contentType="video" frameRate="30/1" segmentAlignment="true">
+      <Representation id="v" mimeType="video/mp4" codecs="avc1.64001e" bandwidth="1000000" width="640" height="360">
+        <SegmentTemplate timescale="1000000" duration="2000000" initialization="init.m4s" media="seg-$Number$.m4s" startNumber="1"/>
+      </Representation>
+    </AdaptationSet>
+  </Period>
+</MPD>
+`;
+}
+
+/** Pushes segments 1..count of the fixture (cycling) under `dir`, keeping a window of 6 like ffmpeg. */
+async function push(target: RunningTarget, fixture: StreamFixture, dir: string, count: number, cadenceMs: number, hooks: { before?: (n: number) => Promise<void>; after?: (n: number, writeTimes: number[]) => Promise<void> }): Promise<Map<number, number[]>> {
+  const up = new Uploader(target.host, target.port, 30_000);
+  const times = new Map<number, number[]>();
+  try {
+    if ((await up.putWhole(`${dir}/out.mpd`, Buffer.from(mpd()))) >= 300) throw new Error('MPD upload refused');
+    if ((await up.putWhole(`${dir}/init.m4s`, fixture.init)) >= 300) throw new Error('init upload refused');
+    const frames = fixture.segments.map((s) => frameChunks(s));
+    for (let n = 1; n <= count; n++) {
+      await hooks.before?.(n);
+      const result = await up.putSegment(`${dir}/seg-${n}.m4s`, frames[(n - 1) % frames.length], cadenceMs);
+      if (result.status >= 300) throw new Error(`segment ${n}: status ${result.status}`);
+      times.set(n, result.writeTimes);
+      if (n > 6) await up.delete(`${dir}/seg-${n - 6}.m4s`);
+      await hooks.after?.(n, result.writeTimes);
+    }
+  } finally {
+    up.close();
+  }
+  return times;
+}
+
+interface Phase {
+  latencyMs: Distribution;
+  samples: number;
+  errors: string[];
+}
+
+/** N DASH readers, each GETting segment n as its upload starts (held joins). */
+async function dashPhase(target: RunningTarget, fixture: StreamFixture, o: Options, readers: number): Promise<Phase> {
+  const pool = new ReaderPool(fixture, o.workers);
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  try {
+    errors.push(...(await pool.connect(target.host, target.port, readers, 10_000)));
+    await push(target, fixture, '/live/dash', o.segments, o.cadenceMs, {
+      before: async (n) => {
+        const r = await pool.get(`/live/dash/seg-${n}.m4s`, (n - 1) % fixture.segments.length);
+        errors.push(...r.errors);
+      },
+      after: async (n, writeTimes) => {
+        const reports = await pool.collect(now() + 10_000);
+        for (const r of reports) {
+          if (r.error !== null) errors.push(`seg-${n}: ${r.error}`);
+          if (n === 1) continue; // warm-up
+          for (let i = 0; i < writeTimes.length; i++) if (!Number.isNaN(r.receipts[i])) latencies.push(r.receipts[i] - writeTimes[i]);
+        }
+      },
+    });
+  } finally {
+    await pool.disconnect().catch(() => {});
+    await pool.terminate();
+  }
+  return { latencyMs: distribution(latencies), samples: latencies.length, errors: errors.slice(0, 20) };
+}
+
+/** N LL-HLS readers following the generated playlist from segment 2 on. */
+async function llhlsPhase(target: RunningTarget, fixture: StreamFixture, o: Options, readers: number): Promise<{ playlist: Phase; part: Phase; playlists: number; parts: number }> {
+  const pool = new LlhlsPool(o.workers);
+  const last = fixture.segments[0].chunkEnds.length - 1;
+  try {
+    const times = await push(target, fixture, '/live/hls', o.segments, o.cadenceMs, {
+      // Once segment 1 is in (the channel has its timing), the readers join, as players do mid-stream.
+      before: async (n) => {
+        if (n === 2) await pool.start(target.host, target.port, '/live/hls/out_v.m3u8', readers, o.segments, last);
+      },
+    });
+    // The last part was written: give the readers a moment to get it.
+    await sleep(2000);
+    const { seen, errors, playlists, parts } = await pool.collect();
+    const toPlaylist: number[] = [];
+    const toPart: number[] = [];
+    for (const s of seen) {
+      if (s.msn < 3) continue; // segment 2: the readers' own warm-up
+      const written = times.get(s.msn)?.[s.part];
+      if (written === undefined) continue;
+      toPlaylist.push(s.playlistAt - written);
+      if (!Number.isNaN(s.partAt)) toPart.push(s.partAt - written);
+    }
+    const missingParts = seen.filter((s) => s.msn >= 3 && Number.isNaN(s.partAt)).length;
+    if (missingParts > 0) errors.push(`${missingParts} parts listed but not delivered`);
+    return {
+      playlist: { latencyMs: distribution(toPlaylist), samples: toPlaylist.length, errors },
+      part: { latencyMs: distribution(toPart), samples: toPart.length, errors: [] },
+      playlists,
+      parts,
+    };
+  } finally {
+    await pool.terminate();
+  }
+}
+
+const ms = (v: number): string => (Number.isFinite(v) ? (v < 10 ? v.toFixed(2) : v.toFixed(1)) : '-');
+
+async function main(): Promise<void> {
+  const o = parse(process.argv.slice(2).filter((a) => a !== '--'));
+  const fixture = loadFixture();
+  const machine = machineInfo();
+  const steps = [];
+  for (const readers of o.readers) {
+    const target = await startTarget({ name: 'origin', kind: 'origin' }, { originCli: o.originCli, originArgs: ['--hold-ms', '10000', '--max-readers', '100000'], cpuProfDir: undefined, startTimeoutMs: 15_000 });
+    try {
+      const dash = await dashPhase(target, fixture, o, readers);
+      const llhls = await llhlsPhase(target, fixture, o, readers);
+      const ratio = llhls.playlist.latencyMs.p99 / dash.latencyMs.p99;
+      steps.push({ readers, dash, llhls, playlistP99OverChunkP99: ratio });
+      process.stdout.write(
+        `${readers} readers: chunk (DASH) p50 ${ms(dash.latencyMs.p50)} p99 ${ms(dash.latencyMs.p99)} ms | playlist update p50 ${ms(llhls.playlist.latencyMs.p50)} p99 ${ms(llhls.playlist.latencyMs.p99)} ms | part p50 ${ms(llhls.part.latencyMs.p50)} p99 ${ms(llhls.part.latencyMs.p99)} ms | playlist p99 / chunk p99 ${ratio.toFixed(2)}x` +
+          ` (${dash.samples} / ${llhls.playlist.samples} / ${llhls.part.samples} samples; errors: ${[...dash.errors, ...llhls.playlist.errors].length})\n`,
+      );
+      for (const e of [...dash.errors, ...llhls.playlist.errors].slice(0, 5)) process.stdout.write(`  error: ${e}\n`);
+    } finally {
+      await target.stop();
+    }
+  }
+  const rows = steps.map((s) => `| ${s.readers} | ${ms(s.dash.latencyMs.p50)} | ${ms(s.dash.latencyMs.p99)} | ${ms(s.llhls.playlist.latencyMs.p50)} | ${ms(s.llhls.playlist.latencyMs.p99)} | ${ms(s.llhls.part.latencyMs.p50)} | ${ms(s.llhls.part.latencyMs.p99)} | ${s.playlistP99OverChunkP99.toFixed(2)}x |`);
+  process.stdout.write(['', '| readers | chunk (DASH) p50 | chunk p99 | playlist update p50 | playlist p99 | part p50 | part p99 | playlist p99 ÷ chunk p99 |', '|--:|--:|--:|--:|--:|--:|--:|--:|', ...rows, ''].join('\n'));
+  const { latest } = writeResults(o.resultsDir, 'llhls', {
+    bench: 'llhls',
+    command: `pnpm bench:llhls ${process.argv.slice(2).join(' ')}`.trim(),
+    machine,
+    options: { ...o, originCli: o.originCli },
+    goal: 'playlist-update p99 within 2x of chunk-delivery p99 at 1,000 readers',
+    steps,
+  });
+  process.stdout.write(`results: ${latest}\n`);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`${err.stack ?? err.message}\n`);
+  killAllChildren();
+  process.exit(1);
+});

@@ -1,0 +1,131 @@
+// The stream model against uploads an encoder may really make: retries, gaps, restarts, a
+// SegmentTimeline, deletes down to an empty window. Real CMAF (the boxstream fixture: 1 s
+// segments of five 0.2 s chunks), renumbered in time per segment, uploaded over HTTP.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fixture, http, put, startOrigin, type TestOrigin } from './helpers.js';
+import { MediaPlaylistTracker } from './helpers/llhls-validator.js';
+
+const INIT = fixture('lldash-init.mp4');
+const SEGMENT = fixture('lldash-segment.m4s');
+/** The fixture segment's duration in its timescale (15360 per second). */
+const SEGMENT_TICKS = 15360;
+
+/** The fixture segment with every tfdt moved to segment `index` (0-based) of a continuous timeline. */
+function segmentAt(index: number): Buffer {
+  const bytes = Buffer.from(SEGMENT);
+  for (let i = bytes.indexOf('tfdt'); i >= 0; i = bytes.indexOf('tfdt', i + 4)) {
+    const version = bytes[i + 4];
+    if (version === 1) bytes.writeBigUInt64BE(bytes.readBigUInt64BE(i + 8) + BigInt(index * SEGMENT_TICKS), i + 8);
+    else bytes.writeUInt32BE(bytes.readUInt32BE(i + 8) + index * SEGMENT_TICKS, i + 8);
+  }
+  return bytes;
+}
+
+function mpd(template: string): string {
+  return `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" availabilityStartTime="2026-01-01T00:00:00Z"><Period id="0"><AdaptationSet contentType="video" frameRate="30/1"><Representation id="0" mimeType="video/mp4" codecs="avc1.64000c" bandwidth="150000" width="160" height="90">${template}</Representation></AdaptationSet></Period></MPD>`;
+}
+const NUMBERED = mpd('<SegmentTemplate timescale="1000000" duration="1000000" initialization="init-$RepresentationID$.m4s" media="chunk-$RepresentationID$-$Number%05d$.m4s" startNumber="1"/>');
+
+let o: TestOrigin;
+let dirs = 0;
+
+test.before(async () => {
+  o = await startOrigin({ holdMs: 2000, warn: () => {} });
+});
+test.after(async () => {
+  await o.close();
+  o.origin.close();
+});
+
+/** A fresh channel directory with its MPD and init uploaded. */
+async function channel(manifest = NUMBERED): Promise<string> {
+  const dir = `/live/model-${++dirs}`;
+  assert.is((await put(o.port, `${dir}/out.mpd`, manifest)).status, 201);
+  assert.is((await put(o.port, `${dir}/init-0.m4s`, INIT)).status, 201);
+  return dir;
+}
+
+const upload = (dir: string, number: number, bytes: Buffer) => put(o.port, `${dir}/chunk-0-${String(number).padStart(5, '0')}.m4s`, bytes);
+
+async function playlist(dir: string, tracker?: MediaPlaylistTracker): Promise<string> {
+  const res = await http(o.port, 'GET', `${dir}/out_0.m3u8`);
+  assert.is(res.status, 200, res.body.toString());
+  const text = res.body.toString();
+  tracker?.check(text);
+  return text;
+}
+
+const uris = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('chunk-'));
+
+test('a segment uploaded again (a retry) keeps its number: no discontinuity, no hole', async () => {
+  const dir = await channel();
+  const tracker = new MediaPlaylistTracker('retry');
+  await upload(dir, 1, segmentAt(0));
+  await upload(dir, 2, segmentAt(1));
+  await playlist(dir, tracker);
+  await upload(dir, 2, segmentAt(1));
+  await upload(dir, 3, segmentAt(2));
+  const text = await playlist(dir, tracker);
+  assert.ok(text.includes('#EXT-X-MEDIA-SEQUENCE:1\n'), text);
+  assert.not.ok(text.includes('DISCONTINUITY'), text);
+  assert.equal(uris(text), ['chunk-0-00001.m4s', 'chunk-0-00002.m4s', 'chunk-0-00003.m4s']);
+});
+
+test('numbers that jump ahead: a discontinuity, and the window starts again at the new number', async () => {
+  const dir = await channel();
+  await upload(dir, 1, segmentAt(0));
+  await upload(dir, 2, segmentAt(1));
+  await playlist(dir);
+  await upload(dir, 5, segmentAt(4));
+  const text = await playlist(dir);
+  // A playlist cannot skip a number in the middle: the segments before the hole leave it.
+  assert.ok(text.includes('#EXT-X-MEDIA-SEQUENCE:5\n'), text);
+  assert.ok(text.includes('#EXT-X-DISCONTINUITY-SEQUENCE:1\n'), text);
+  assert.equal(uris(text), ['chunk-0-00005.m4s']);
+});
+
+test('an encoder restart (numbers back to 1): EXT-X-DISCONTINUITY, numbers go on', async () => {
+  const dir = await channel();
+  const tracker = new MediaPlaylistTracker('restart');
+  for (let n = 1; n <= 3; n++) await upload(dir, n, segmentAt(n - 1));
+  await playlist(dir, tracker);
+  await upload(dir, 1, segmentAt(0));
+  const text = await playlist(dir, tracker);
+  const lines = text.split('\n');
+  assert.equal(uris(text), ['chunk-0-00002.m4s', 'chunk-0-00003.m4s', 'chunk-0-00001.m4s']);
+  assert.ok(text.includes('#EXT-X-MEDIA-SEQUENCE:2\n'), text);
+  assert.ok(lines.indexOf('#EXT-X-DISCONTINUITY') > lines.indexOf('chunk-0-00003.m4s'), text);
+});
+
+test('a SegmentTimeline: the target duration comes from the first complete segment', async () => {
+  const timeline = mpd('<SegmentTemplate timescale="15360" initialization="init-$RepresentationID$.m4s" media="chunk-$RepresentationID$-$Number%05d$.m4s" startNumber="1"><SegmentTimeline><S t="0" d="30720" r="-1"/></SegmentTimeline></SegmentTemplate>');
+  const dir = await channel(timeline);
+  // 2 s segments: two fixture segments back to back.
+  const two = (i: number) => Buffer.concat([segmentAt(2 * i), segmentAt(2 * i + 1)]);
+  const first = upload(dir, 1, two(0));
+  await first;
+  await upload(dir, 2, two(1));
+  const text = await playlist(dir, new MediaPlaylistTracker('timeline'));
+  assert.ok(text.includes('#EXT-X-TARGETDURATION:2\n'), text);
+  assert.ok(text.includes('#EXTINF:2.0,\nchunk-0-00001.m4s'), text);
+});
+
+test('segments deleted down to an empty window: the media sequence keeps counting', async () => {
+  const dir = await channel();
+  for (let n = 1; n <= 3; n++) await upload(dir, n, segmentAt(n - 1));
+  await playlist(dir);
+  for (let n = 1; n <= 3; n++) assert.is((await http(o.port, 'DELETE', `${dir}/chunk-0-${String(n).padStart(5, '0')}.m4s`)).status, 200);
+  const text = await playlist(dir);
+  assert.ok(text.includes('#EXT-X-MEDIA-SEQUENCE:4\n'), text);
+  assert.equal(uris(text), []);
+});
+
+test('a template with two numbers side by side is refused, with the reason in /streams', async () => {
+  const dir = `/live/model-${++dirs}`;
+  await put(o.port, `${dir}/out.mpd`, mpd('<SegmentTemplate initialization="init.m4s" media="$Number$$Number$.m4s"/>'));
+  const status = JSON.parse((await http(o.port, 'GET', '/streams')).body.toString()) as { channels: { mpd: string; problem?: string }[] };
+  assert.match(status.channels.find((c) => c.mpd === `${dir}/out.mpd`)?.problem ?? '', /side by side/);
+});
+
+test.run();
