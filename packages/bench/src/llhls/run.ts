@@ -24,6 +24,7 @@ const USAGE = `Usage: pnpm bench:llhls [options]
   --workers <n>        reader worker threads (default 2)
   --origin-cli <path>  the origin to run (default: packages/origin/dist/cli.js)
   --results-dir <dir>  where llhls-<time>.json and llhls-latest.json go (default packages/bench/results)
+  --cpu-prof <dir>     run the origin with --cpu-prof, profiles under <dir>/origin (see bench:profile)
 `;
 
 interface Options {
@@ -33,10 +34,11 @@ interface Options {
   workers: number;
   originCli: string;
   resultsDir: string;
+  cpuProfDir: string | undefined;
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { readers: [100, 1000], segments: 6, cadenceMs: 200, workers: 2, originCli: defaultOriginCli, resultsDir: join(benchDir, 'results') };
+  const o: Options = { readers: [100, 1000], segments: 6, cadenceMs: 200, workers: 2, originCli: defaultOriginCli, resultsDir: join(benchDir, 'results'), cpuProfDir: undefined };
   for (let i = 0; i < argv.length; i++) {
     const value = (): string => {
       const v = argv[++i];
@@ -54,6 +56,7 @@ function parse(argv: string[]): Options {
       case '--workers': o.workers = int(value(), 1); break;
       case '--origin-cli': o.originCli = value(); break;
       case '--results-dir': o.resultsDir = value(); break;
+      case '--cpu-prof': o.cpuProfDir = value(); break;
       case '--help': process.stdout.write(USAGE); process.exit(0);
       // falls through (process.exit does not return)
       default: throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
@@ -177,7 +180,7 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const steps = [];
   for (const readers of o.readers) {
-    const target = await startTarget({ name: 'origin', kind: 'origin' }, { originCli: o.originCli, originArgs: ['--hold-ms', '10000', '--max-readers', '100000'], cpuProfDir: undefined, startTimeoutMs: 15_000 });
+    const target = await startTarget({ name: 'origin', kind: 'origin' }, { originCli: o.originCli, originArgs: ['--hold-ms', '10000', '--max-readers', '100000'], cpuProfDir: o.cpuProfDir, startTimeoutMs: 15_000 });
     try {
       const dash = await dashPhase(target, fixture, o, readers);
       const llhls = await llhlsPhase(target, fixture, o, readers);

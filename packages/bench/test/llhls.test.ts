@@ -1,0 +1,69 @@
+// The LL-HLS bench: its playlist reader against playlists the origin's own writer renders, and a
+// smoke run (5 readers, 3 segments) end to end as a child process against the real origin. Proves
+// the bench works and every part arrives; asserts nothing about timing.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { renderMediaPlaylist, type ChannelView, type RenditionView, type SegmentFact } from '@boxstream/origin/hls';
+import { playlistEdge } from '../src/llhls/playlist-edge.js';
+
+function segment(msn: number, parts: number, complete: boolean): SegmentFact {
+  const chunks = Array.from({ length: parts }, (_, i) => ({ offset: i * 100, size: 100, duration: 0.2, independent: i === 0 }));
+  const uri = `seg-${msn}.m4s`;
+  return { msn, key: `/live/${uri}`, uri, chunks, size: parts * 100, duration: parts * 0.2, complete, discontinuity: false, programDateTime: 0, decodeTime: 0 };
+}
+
+function playlist(segments: SegmentFact[], ended = false, skip = false): string {
+  const r: RenditionView = {
+    info: { id: 'v', type: 'video', bandwidth: 1, codecs: 'avc1', width: 1, height: 1, frameRate: 30, audioSamplingRate: undefined, channels: undefined, lang: undefined, initUri: 'init.m4s' },
+    playlistUri: 'out_v.m3u8',
+    segments,
+    nextMsn: (segments.at(-1)?.msn ?? 0) + 1,
+    discontinuitySequence: 0,
+    nextUri: undefined,
+    averageBandwidth: undefined,
+    peakBandwidth: undefined,
+  };
+  const channel: ChannelView = { mpdKey: '/live/out.mpd', playlistKey: '/live/out.m3u8', renditions: [r], timing: { targetDuration: 2, partTarget: 0.2, partHoldBack: 0.6, skipUntil: 2 }, ended };
+  return renderMediaPlaylist(channel, r, { skip });
+}
+
+test('the newest part: in a segment being written, at the end of a complete one, after a skip, with ENDLIST', () => {
+  assert.equal(playlistEdge(playlist([segment(7, 10, true), segment(8, 3, false)])), { msn: 8, part: 2, uri: 'seg-8.m4s', offset: 200, length: 100, ended: false });
+  assert.equal(playlistEdge(playlist([segment(7, 10, true), segment(8, 10, true)])), { msn: 8, part: 9, uri: 'seg-8.m4s', offset: 900, length: 100, ended: false });
+  const skipped = playlist([segment(5, 10, true), segment(6, 10, true), segment(7, 10, true), segment(8, 4, false)], false, true);
+  assert.ok(skipped.includes('#EXT-X-SKIP:SKIPPED-SEGMENTS=2'), skipped);
+  assert.equal(playlistEdge(skipped)?.msn, 8);
+  assert.equal(playlistEdge(playlist([segment(7, 10, true)], true))?.ended, true);
+  assert.is(playlistEdge('#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:3\n'), undefined);
+});
+
+test('pnpm bench:llhls end to end: every listed part delivered, no errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'boxstream-llhls-bench-'));
+  try {
+    const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'llhls', 'run.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', script, '--readers', '5', '--segments', '3', '--results-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b));
+    child.stderr!.on('data', (b: Buffer) => (out += b));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.is(code, 0, out);
+    const result = JSON.parse(readFileSync(join(dir, 'llhls-latest.json'), 'utf8')) as { steps: { readers: number; dash: { samples: number; errors: string[] }; llhls: { playlist: { samples: number; errors: string[] }; part: { samples: number } } }[] };
+    const [step] = result.steps;
+    assert.is(step.readers, 5);
+    assert.equal(step.dash.errors, []);
+    assert.equal(step.llhls.playlist.errors, []);
+    // Segments 2 and 3 for DASH (10 chunks each); segment 3 for LL-HLS (the readers' first is warm-up).
+    assert.is(step.dash.samples, 5 * 2 * 10);
+    assert.ok(step.llhls.playlist.samples >= 5 * 9, `${step.llhls.playlist.samples} playlist samples`);
+    assert.is(step.llhls.part.samples, step.llhls.playlist.samples);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
