@@ -3,7 +3,10 @@
 // segments of five 0.2 s chunks), renumbered in time per segment, uploaded over HTTP.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fixture, http, put, startOrigin, type TestOrigin } from './helpers.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixture, http, put, startOrigin, waitUntil, type TestOrigin } from './helpers.js';
 import { MediaPlaylistTracker } from './helpers/llhls-validator.js';
 
 const INIT = fixture('lldash-init.mp4');
@@ -126,6 +129,28 @@ test('a template with two numbers side by side is refused, with the reason in /s
   await put(o.port, `${dir}/out.mpd`, mpd('<SegmentTemplate initialization="init.m4s" media="$Number$$Number$.m4s"/>'));
   const status = JSON.parse((await http(o.port, 'GET', '/streams')).body.toString()) as { channels: { mpd: string; problem?: string }[] };
   assert.match(status.channels.find((c) => c.mpd === `${dir}/out.mpd`)?.problem ?? '', /side by side/);
+});
+
+test('with a disk tier: a segment evicted from memory stays listed, and leaves when it is deleted from disk', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'boxstream-model-disk-'));
+  // Room for about two segments: the older ones go to disk.
+  const d = await startOrigin({ holdMs: 2000, warn: () => {}, dir, maxMemoryBytes: 50_000 });
+  try {
+    assert.is((await put(d.port, '/live/disk/out.mpd', NUMBERED)).status, 201);
+    assert.is((await put(d.port, '/live/disk/init-0.m4s', INIT)).status, 201);
+    for (let n = 1; n <= 4; n++) await put(d.port, `/live/disk/chunk-0-${String(n).padStart(5, '0')}.m4s`, segmentAt(n - 1));
+    await waitUntil(() => d.origin.store.get('/live/disk/chunk-0-00001.m4s') === undefined, 5000, 'segment 1 evicted to disk');
+    const get = async () => (await http(d.port, 'GET', '/live/disk/out_0.m3u8')).body.toString();
+    assert.equal(uris(await get()), ['chunk-0-00001.m4s', 'chunk-0-00002.m4s', 'chunk-0-00003.m4s', 'chunk-0-00004.m4s']);
+    assert.is((await http(d.port, 'DELETE', '/live/disk/chunk-0-00001.m4s')).status, 200);
+    const text = await get();
+    assert.equal(uris(text), ['chunk-0-00002.m4s', 'chunk-0-00003.m4s', 'chunk-0-00004.m4s']);
+    assert.ok(text.includes('#EXT-X-MEDIA-SEQUENCE:2\n'), text);
+  } finally {
+    await d.close();
+    d.origin.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -216,6 +216,7 @@ export class DiskTier implements ExpiryTier {
     if (this.lookup(key) === undefined) return false;
     this.index.delete(key);
     this.enqueue(key, null);
+    this.store.events.emit('discard', key, 'delete');
     return true;
   }
 
@@ -224,6 +225,7 @@ export class DiskTier implements ExpiryTier {
     if (this.store.get(key) !== undefined || this.lookup(key)?.version !== version) return false;
     this.index.delete(key);
     this.enqueue(key, null);
+    this.store.events.emit('discard', key, 'expire');
     return true;
   }
 

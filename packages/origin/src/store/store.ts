@@ -19,6 +19,8 @@ export type StoreEvents = {
   abort: [key: string, object: StoredObject, reason: string];
   /** The key's current version left memory: by DELETE, by its TTL, or evicted under the memory cap. */
   delete: [key: string, object: StoredObject, reason: RemoveReason];
+  /** A key only the disk tier still held was removed (DELETE or TTL): it is gone everywhere now. */
+  discard: [key: string, reason: 'delete' | 'expire'];
 };
 
 /** Why an object left memory. Only `evict` keeps its file in the disk tier. */

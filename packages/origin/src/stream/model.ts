@@ -81,6 +81,7 @@ export class StreamModel implements StreamsView {
     store.on('complete', this.onComplete);
     store.on('abort', this.onAbort);
     store.on('delete', this.onDelete);
+    store.on('discard', this.onDiscard);
   }
 
   close(): void {
@@ -89,6 +90,7 @@ export class StreamModel implements StreamsView {
     this.store.off('complete', this.onComplete);
     this.store.off('abort', this.onAbort);
     this.store.off('delete', this.onDelete);
+    this.store.off('discard', this.onDiscard);
   }
 
   /** Called after every change to a channel's playlists (egress answers held playlist requests here). */
@@ -170,6 +172,19 @@ export class StreamModel implements StreamsView {
     rendition.dropThrough(i);
     ch.version++;
     this.changed(ch);
+  };
+
+  /** A key the disk tier alone held is gone (DELETE or TTL): it leaves the model as a delete would. */
+  private readonly onDiscard = (key: string): void => {
+    const channel = this.byMpd.get(key);
+    if (channel !== undefined) return this.removeChannel(channel);
+    const found = this.renditionOf(key);
+    if (found === undefined) return;
+    const i = found.rendition.indexOf(key);
+    if (i < 0) return;
+    found.rendition.dropThrough(i);
+    found.channel.version++;
+    this.changed(found.channel);
   };
 
   // --- manifests and inits --------------------------------------------------------------------
