@@ -1,24 +1,12 @@
 // The main thread's handle on the reader workers: spreads N readers over W worker threads so
 // one event loop is not the bottleneck, and turns their messages into promises.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { clockBase } from './clock.js';
+import { entryBeside, startWorker } from './worker.js';
 import type { StreamFixture } from './fixture.js';
 import type { FromWorker, ReaderReport, ToWorker, WorkerSetup } from './protocol.js';
 
 type Reply<T extends FromWorker['type']> = Extract<FromWorker, { type: T }>;
-
-/**
- * Node 20 does not apply an inherited `--import tsx` to a worker's own entry module, so when this
- * file runs as TypeScript the worker is a two-line bootstrap that registers tsx and then imports
- * the .ts entry. Compiled to .js, the entry is loaded directly.
- */
-function startWorker(setup: WorkerSetup): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./reader-worker.js', import.meta.url), { workerData: setup });
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./reader-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, execArgv: [], workerData: setup });
-}
 
 class WorkerHandle {
   readonly worker: Worker;
@@ -26,7 +14,7 @@ class WorkerHandle {
   private dead: Error | null = null;
 
   constructor(setup: WorkerSetup) {
-    this.worker = startWorker(setup);
+    this.worker = startWorker(entryBeside(import.meta.url, 'reader-worker'), setup);
     this.worker.on('message', (m: FromWorker) => {
       if (m.type === 'fatal') return this.die(new Error(`reader worker failed: ${m.message}`));
       const waiting = this.queue.shift();

@@ -1,16 +1,8 @@
 // The main thread's handle on the LL-HLS reader workers: spreads N readers over W threads.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { clockBase } from '../latency/clock.js';
+import { entryBeside, startWorker } from '../latency/worker.js';
 import type { FromLlhlsWorker, LlhlsWorkerSetup, PartSeen, ToLlhlsWorker } from './protocol.js';
-
-/** As in latency/reader-pool.ts: under tsx, a worker registers tsx before importing its .ts entry. */
-function startWorker(setup: LlhlsWorkerSetup): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./reader-worker.js', import.meta.url), { workerData: setup });
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./reader-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, execArgv: [], workerData: setup });
-}
 
 function ask<T extends FromLlhlsWorker['type']>(worker: Worker, message: ToLlhlsWorker, reply: T): Promise<Extract<FromLlhlsWorker, { type: T }>> {
   return new Promise((resolve, reject) => {
@@ -30,7 +22,7 @@ export class LlhlsPool {
   private readonly workers: Worker[];
 
   constructor(count: number) {
-    this.workers = Array.from({ length: count }, () => startWorker({ clockBase: clockBase() }));
+    this.workers = Array.from({ length: count }, () => startWorker(entryBeside(import.meta.url, 'reader-worker'), { clockBase: clockBase() }));
   }
 
   /** Starts `count` readers of `playlist`, spread evenly; resolves once all made their first request. */
