@@ -19,7 +19,7 @@ function segment(msn: number, parts: number, complete: boolean): SegmentFact {
 
 function playlist(segments: SegmentFact[], ended = false, skip = false): string {
   const r: RenditionView = {
-    info: { id: 'v', type: 'video', bandwidth: 1, codecs: 'avc1', width: 1, height: 1, frameRate: 30, audioSamplingRate: undefined, channels: undefined, lang: undefined, initUri: 'init.m4s' },
+    info: { id: 'v', type: 'video', bandwidth: 1, codecs: 'avc1', width: 1, height: 1, frameRate: 30, audioSamplingRate: undefined, channels: undefined, lang: undefined, initUri: 'init.m4s', segmentDuration: 2 },
     playlistUri: 'out_v.m3u8',
     segments,
     nextMsn: (segments.at(-1)?.msn ?? 0) + 1,

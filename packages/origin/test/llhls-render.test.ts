@@ -25,7 +25,7 @@ function segment(msn: number, parts: number, complete: boolean, chunk = 0.2, ext
 
 function rendition(id: string, type: 'video' | 'audio', segments: SegmentFact[], extra: Partial<RenditionView> = {}): RenditionView {
   return {
-    info: { id, type, bandwidth: type === 'video' ? 1_000_000 : 64_000, codecs: type === 'video' ? 'avc1.64001e' : 'mp4a.40.2', width: type === 'video' ? 640 : undefined, height: type === 'video' ? 360 : undefined, frameRate: type === 'video' ? 30 : undefined, audioSamplingRate: type === 'audio' ? 48000 : undefined, channels: type === 'audio' ? '2' : undefined, lang: undefined, initUri: `init-${id}.m4s` },
+    info: { id, type, bandwidth: type === 'video' ? 1_000_000 : 64_000, codecs: type === 'video' ? 'avc1.64001e' : 'mp4a.40.2', width: type === 'video' ? 640 : undefined, height: type === 'video' ? 360 : undefined, frameRate: type === 'video' ? 30 : undefined, audioSamplingRate: type === 'audio' ? 48000 : undefined, channels: type === 'audio' ? '2' : undefined, lang: undefined, initUri: `init-${id}.m4s`, segmentDuration: 2 },
     playlistUri: `out_${id}.m3u8`,
     segments,
     nextMsn: (segments.at(-1)?.msn ?? 0) + 1,
@@ -121,6 +121,15 @@ test('ENDLIST waits for the rendition\'s last segment to end', () => {
   assert.not.ok(renderMediaPlaylist(channel([writing], true), writing).includes('ENDLIST'));
   const done = rendition('0', 'video', [segment(1, 10, true), segment(2, 4, true)]);
   assert.ok(renderMediaPlaylist(channel([done], true), done).includes('#EXT-X-ENDLIST'));
+});
+
+test('a segment about to end hints the next segment, not a range past its end', () => {
+  // 9 of 10 parts: the next part is still this segment's.
+  const nine = rendition('0', 'video', [segment(1, 10, true), segment(2, 9, false)]);
+  assert.ok(renderMediaPlaylist(channel([nine]), nine).includes('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="chunk-0-00002.m4s",BYTERANGE-START=9000\n'));
+  // 10 of 10 parts, upload not ended yet: the next part will be segment 3's first.
+  const ten = rendition('0', 'video', [segment(1, 10, true), segment(2, 10, false)]);
+  assert.ok(renderMediaPlaylist(channel([ten]), ten).includes('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="chunk-0-00003.m4s"\n'));
 });
 
 test('multivariant: video variants carry the audio group, its codecs and bandwidth', () => {

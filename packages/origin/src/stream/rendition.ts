@@ -153,5 +153,6 @@ function infoOf(decl: RenditionDecl, relative: (key: string) => string): Renditi
     channels: decl.channels,
     lang: decl.lang,
     initUri: decl.initKey === undefined ? undefined : relative(decl.initKey),
+    segmentDuration: decl.duration === undefined ? undefined : decl.duration / decl.timescale,
   };
 }

@@ -54,6 +54,8 @@ export interface RenditionInfo {
   readonly lang: string | undefined;
   /** URI of the init segment relative to the playlist's directory. */
   readonly initUri: string | undefined;
+  /** Seconds per segment the template declares (`duration` / `timescale`); undefined with a SegmentTimeline. */
+  readonly segmentDuration: number | undefined;
 }
 
 /** One rendition's state: its declaration and its window of segments. */

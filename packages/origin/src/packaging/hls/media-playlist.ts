@@ -104,7 +104,7 @@ export function renderMediaPlaylist(channel: ChannelView, rendition: RenditionVi
   if (ended) {
     out.push('#EXT-X-ENDLIST');
   } else {
-    const hint = preloadHint(rendition, segments);
+    const hint = preloadHint(rendition, segments, timing.partTarget);
     if (hint !== undefined) out.push(hint);
   }
   for (const other of channel.renditions) {
@@ -127,14 +127,27 @@ function writeParts(out: string[], segment: SegmentFact): void {
 
 /**
  * The next part: the rest of the segment being written (an open byte range from its end so far),
- * or the start of the next segment once the last one is complete and the template can name it.
+ * or the start of the next segment once the last one is complete, or about to be, and the
+ * template can name it.
  */
-function preloadHint(rendition: RenditionView, listed: readonly SegmentFact[]): string | undefined {
+function preloadHint(rendition: RenditionView, listed: readonly SegmentFact[], partTarget: number): string | undefined {
   const last = listed[listed.length - 1];
   const pending = rendition.segments[listed.length];
-  if (last !== undefined && !last.complete) return `#EXT-X-PRELOAD-HINT:TYPE=PART,URI=${quoted(last.uri)},BYTERANGE-START=${last.size}`;
+  if (last !== undefined && !last.complete) {
+    // A segment that already lasts about as long as its segments do is about to end: its next
+    // part will be the next segment's first. Hinting a range past its end would get a 416.
+    const expected = rendition.info.segmentDuration ?? lastComplete(listed)?.duration;
+    const ending = expected !== undefined && last.duration + partTarget / 2 >= expected;
+    if (!ending || rendition.nextUri === undefined) return `#EXT-X-PRELOAD-HINT:TYPE=PART,URI=${quoted(last.uri)},BYTERANGE-START=${last.size}`;
+    return `#EXT-X-PRELOAD-HINT:TYPE=PART,URI=${quoted(rendition.nextUri)}`;
+  }
   // A segment that exists but has no chunk yet is the next one.
   if (pending !== undefined) return `#EXT-X-PRELOAD-HINT:TYPE=PART,URI=${quoted(pending.uri)}`;
   if (rendition.nextUri !== undefined) return `#EXT-X-PRELOAD-HINT:TYPE=PART,URI=${quoted(rendition.nextUri)}`;
+  return undefined;
+}
+
+function lastComplete(segments: readonly SegmentFact[]): SegmentFact | undefined {
+  for (let i = segments.length - 1; i >= 0; i--) if (segments[i].complete) return segments[i];
   return undefined;
 }
