@@ -109,7 +109,7 @@ class Reader {
   private readonly dir: string;
   private last: { msn: number; part: number } | undefined;
   /** A part to fetch once the part connection is free (the newest wins). */
-  private pendingPart: { path: string; range: string; record: PartSeen } | undefined;
+  private pendingPart: { path: string; range: string; length: number; record: PartSeen } | undefined;
   stopped = false;
 
   constructor(
@@ -151,7 +151,7 @@ class Reader {
     if (previous !== undefined && (edge.msn > previous.msn || edge.part > previous.part)) {
       const record: PartSeen = { msn: edge.msn, part: edge.part, playlistAt: at, partAt: NaN };
       seen.push(record);
-      this.pendingPart = { path: this.dir + edge.uri, range: `Range: bytes=${edge.offset}-${edge.offset + edge.length - 1}\r\n`, record };
+      this.pendingPart = { path: this.dir + edge.uri, range: `Range: bytes=${edge.offset}-${edge.offset + edge.length - 1}\r\n`, length: edge.length, record };
       this.fetchPart();
     }
     if (edge.ended || edge.msn > this.stopMsn || (edge.msn === this.stopMsn && edge.part >= this.stopPart)) return this.stop();
@@ -162,11 +162,10 @@ class Reader {
     const next = this.pendingPart;
     if (next === undefined || this.partConn.busy) return;
     this.pendingPart = undefined;
-    const expected = Number(/-(\d+)/.exec(next.range)?.[1]) - Number(/=(\d+)/.exec(next.range)?.[1]) + 1;
     this.partConn.get(next.path, next.range, (status, _body, bytes, at) => {
       parts++;
       if (status !== 206) error(`part status ${status}`);
-      else if (bytes !== expected) error(`part of ${bytes} bytes, expected ${expected}`);
+      else if (bytes !== next.length) error(`part of ${bytes} bytes, expected ${next.length}`);
       else next.record.partAt = at;
       this.fetchPart();
     });

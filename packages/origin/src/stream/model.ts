@@ -6,9 +6,9 @@ import { Parser, concat, parseInit, type ChunkInfo, type InitInfo, type ParseEve
 import type { StoredObject } from '../store/object.js';
 import type { ObjectStore, RemoveReason } from '../store/store.js';
 import { Channel } from './channel.js';
-import { readMpd, type RenditionDecl } from './mpd.js';
+import { readMpd } from './mpd.js';
 import { Segment, type Rendition, type SegmentName } from './rendition.js';
-import type { ChannelView, ChunkFact, RenditionView } from './types.js';
+import type { ChannelView, ChunkFact } from './types.js';
 
 /** What a generated playlist URL names: a channel's multivariant playlist, or one rendition's media playlist. */
 export interface PlaylistTarget {
@@ -136,15 +136,7 @@ export class StreamModel implements StreamsView {
     if (building === undefined || event === undefined) return;
     const segment = building.segment;
     if (event.kind === 'chunk') {
-      const offset = object.length - unit.byteLength;
-      if (event.info.lastSegment) building.last = true;
-      const facts = chunkFacts(event.info, building.rendition.init);
-      if (facts === undefined) return this.leaveOut(object, building, 'a chunk without durations (no init for its track?)');
-      if (!event.complete) {
-        segment.open = { offset, ...facts };
-        return;
-      }
-      this.addChunk(building, { offset, size: unit.byteLength, ...facts }, event.info);
+      this.takeChunk(building, event.info, object.length - unit.byteLength, event.complete ? unit.byteLength : undefined, false);
     } else if (event.kind === 'data' && event.unit === 'chunk' && event.last && segment.open !== undefined) {
       const open = segment.open;
       segment.open = undefined;
@@ -287,10 +279,19 @@ export class StreamModel implements StreamsView {
   /** Replays one parse event of an adopted object whose bytes up to `end` are published. */
   private onPublishAt(object: StoredObject, building: Building, event: ParseEvent, end: number): void {
     if (event.kind !== 'chunk' || !event.complete || !this.building.has(object)) return;
-    const facts = chunkFacts(event.info, building.rendition.init);
-    if (facts === undefined) return this.leaveOut(object, building, 'a chunk without durations');
-    if (event.info.lastSegment) building.last = true;
-    this.addChunk(building, { offset: end - event.size, size: event.size, ...facts }, event.info, true);
+    this.takeChunk(building, event.info, end - event.size, event.size, true);
+  }
+
+  /**
+   * A chunk event at `offset` of the segment: listed now when `size` is known, or held open until
+   * its last data event (a chunk delivered in pieces). Left out when it has no durations.
+   */
+  private takeChunk(building: Building, info: ChunkInfo, offset: number, size: number | undefined, quiet: boolean): void {
+    if (info.lastSegment) building.last = true;
+    const facts = chunkFacts(info, building.rendition.init);
+    if (facts === undefined) return this.leaveOut(building.object, building, 'a chunk without durations (no init for its track?)');
+    if (size === undefined) building.segment.open = { offset, ...facts };
+    else this.addChunk(building, { offset, size, ...facts }, info, quiet);
   }
 
   // --- segments -------------------------------------------------------------------------------
@@ -372,7 +373,7 @@ export class StreamModel implements StreamsView {
 
   private endSegment(object: StoredObject, building: Building): void {
     this.building.delete(object);
-    const { channel, rendition, segment } = building;
+    const { channel, segment } = building;
     if (segment.chunks.length === 0) return this.leaveOut(object, building, undefined);
     segment.complete = true;
     if (building.last) channel.ended = true;
@@ -492,4 +493,3 @@ function compareNames(a: SegmentName, b: SegmentName): number {
   return 0;
 }
 
-export type { RenditionDecl, RenditionView };
