@@ -64,7 +64,11 @@ function treeLines(e: ParseEvent): string[] {
 function jsonLine(e: ParseEvent): string {
   const { parts, ...rest } = e as ParseEvent & { parts: Uint8Array[] };
   void parts;
-  return JSON.stringify(rest, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  // A chunk's `info.init` repeats its header: left out. Byte views (pssh data, emsg payloads) as hex.
+  const info = e.kind === 'chunk' ? { ...e.info, init: undefined } : undefined;
+  return JSON.stringify(info ? { ...rest, info } : rest, (_k, v) =>
+    typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
+  );
 }
 
 async function inspect(source: string, mode: Mode): Promise<number> {

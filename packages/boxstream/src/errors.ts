@@ -1,3 +1,5 @@
+import type { ParseEvent } from './events.js';
+
 /**
  * Why a stream or a box was rejected. Every code is fatal for the parser that raised it.
  *
@@ -9,10 +11,9 @@
  * - `JUNK`: bytes where a top-level box header should be are not one: a type with control bytes,
  *   or a first box whose type is no known top-level type (text, HTML, MPEG-TS sent as MP4).
  * - `TRUNCATED`: the stream ended inside a box, or a box's payload is shorter than its fields.
- * - `MDAT_WITHOUT_MOOF`: an `mdat` with no `moof` before it.
  * - `MOOF_WITHOUT_MDAT`: a `moof` followed by another `moof`, `ftyp`, `moov` or the end of stream.
- * - `BAD_BOX`: a box boxstream parses (ftyp, moov, moof and their children, styp, prft) is too short
- *   for the fields its version and flags announce.
+ * - `BAD_BOX`: a box boxstream parses (ftyp, moov, moof and their children, styp, prft, emsg,
+ *   sidx) is too short for the fields its version and flags announce.
  * - `TOO_DEEP`: boxes nested deeper than the configured depth limit.
  * - `ENDED`: `push()` after `end()`.
  */
@@ -22,7 +23,6 @@ export type BoxStreamErrorCode =
   | 'TOO_LARGE'
   | 'JUNK'
   | 'TRUNCATED'
-  | 'MDAT_WITHOUT_MOOF'
   | 'MOOF_WITHOUT_MDAT'
   | 'BAD_BOX'
   | 'TOO_DEEP'
@@ -45,7 +45,7 @@ export class BoxStreamError extends Error {
    * Events the failing `push()`/`end()` call completed before the error, in order. They are
    * valid and complete: deliver them before handling the error, so that nothing is lost.
    */
-  events: readonly unknown[] = [];
+  events: readonly ParseEvent[] = [];
 
   constructor(code: BoxStreamErrorCode, message: string, offset: number, boxType?: string, size?: number | bigint) {
     const where = boxType === undefined ? `at offset ${offset}` : `in '${printableType(boxType)}' box at offset ${offset}`;

@@ -1,23 +1,11 @@
 import type { BoxHeader } from './header.js';
-import type { InitInfo } from './moov.js';
-import type { TrackFragmentInfo } from './moof.js';
+import type { InitInfo } from './init/moov.js';
+import type { TrackFragmentInfo } from './fragment/moof.js';
+import type { EventMessage } from './leading/emsg.js';
+import type { ProducerReferenceTime } from './leading/prft.js';
+import type { SegmentIndex } from './leading/sidx.js';
 
-/** `prft`: the wallclock time at which the sample with `mediaTime` was produced. */
-export interface ProducerReferenceTime {
-  /** reference_track_ID. */
-  trackId: number;
-  /** ntp_timestamp, exact (64-bit NTP: seconds since 1900 in the high 32 bits). */
-  ntpTimestamp: bigint;
-  /** The same instant in milliseconds since the Unix epoch (what `Date` uses). */
-  wallclock: number;
-  /** media_time, in the track's timescale, exact. */
-  mediaTime: bigint;
-  /**
-   * prft flags (ISO/IEC 14496-12 8.16.5): 0 = time the media entered the encoder, 1 = encoder
-   * output, 2 = moof finalised, 4 = moof written, 8 = arbitrary but consistent, 24 = capture.
-   */
-  flags: number;
-}
+export type { EventMessage, ProducerReferenceTime, SegmentIndex };
 
 /** What a chunk's boxes say: what a live server needs to announce and serve it. */
 export interface ChunkInfo {
@@ -45,6 +33,12 @@ export interface ChunkInfo {
   independent: boolean | undefined;
   /** The `prft` among the chunk's leading boxes (the last one when several). */
   prft: ProducerReferenceTime | undefined;
+  /** The `emsg` boxes among the chunk's leading boxes, in order (a shared empty array when none). */
+  emsg: readonly EventMessage[];
+  /** The `sidx` among the chunk's leading boxes (the last one when several). */
+  sidx: SegmentIndex | undefined;
+  /** The header the chunk's facts were read with (timescales, trex defaults), if any. */
+  init: InitInfo | undefined;
 }
 
 interface UnitBase {
@@ -82,9 +76,16 @@ export interface ChunkEvent extends UnitBase {
   info: ChunkInfo;
 }
 
-/** Any other top-level box that is not part of a header or chunk (mfra, a trailing emsg, ...). */
+/**
+ * Any other top-level box that is not part of a header or chunk: the mdat of a non-fragmented
+ * file, mfra, a trailing emsg, ...
+ */
 export interface BoxEvent extends UnitBase {
   kind: 'box';
+  /** The event of an `emsg` box delivered on its own (one that leads no chunk). */
+  emsg?: EventMessage;
+  /** The index of a `sidx` box delivered on its own. */
+  sidx?: SegmentIndex;
 }
 
 /** More bytes of a unit delivered progressively (`complete: false`). */

@@ -1,10 +1,12 @@
-import { u32, u64 } from './bytes.js';
 import type { ChildBox } from './boxes.js';
 import { BoxStreamError } from './errors.js';
-import type { BoxEvent, ChunkEvent, ChunkInfo, DataEvent, HeaderEvent, ParseEvent, ProducerReferenceTime } from './events.js';
+import type { BoxEvent, ChunkEvent, ChunkInfo, DataEvent, HeaderEvent, ParseEvent } from './events.js';
 import { MAX_HEADER_SIZE, readBoxHeader, type BoxHeader } from './header.js';
-import { readMoof, type MoofInfo } from './moof.js';
-import { readBrands, readMoov, requirePayload, type InitInfo } from './moov.js';
+import { readMoof, type MoofInfo, type TrackFragmentInfo } from './fragment/moof.js';
+import { parseInit, readBrands, readMoov, type InitInfo } from './init/moov.js';
+import { readEmsg, type EventMessage } from './leading/emsg.js';
+import { readPrft, type ProducerReferenceTime } from './leading/prft.js';
+import { readSidx, type SegmentIndex } from './leading/sidx.js';
 import { PieceQueue } from './pieces.js';
 import { FIRST_TYPES, LEADING_TYPES, PADDING_TYPES, PARSED_LEADING_TYPES, isJunkType } from './units.js';
 
@@ -29,19 +31,22 @@ export interface ParserOptions {
    * no copy at all, parts are views of the pushed buffers.
    */
   copy?: boolean;
+  /**
+   * The stream's CMAF header, when the bytes pushed start after it (a media segment fetched on
+   * its own): its facts (`parseInit()`) or its bytes. Chunks then get their timescales, trex
+   * defaults and durations in seconds as if the header had been pushed first. A header in the
+   * stream replaces it.
+   */
+  init?: InitInfo | Uint8Array;
 }
 
 const MiB = 1024 * 1024;
 
 /** What a call that completed nothing returns: one shared, frozen, empty array. */
 const NO_EVENTS: readonly ParseEvent[] = Object.freeze([]);
+/** A chunk's emsg list when it has none: shared, so chunks without events allocate nothing. */
+const NO_EMSG: readonly EventMessage[] = Object.freeze([]);
 type Phase = 'idle' | 'header' | 'chunk';
-
-function ntpToUnixMs(ntp: bigint): number {
-  const seconds = Number(ntp >> 32n) - 2208988800;
-  const fraction = Number(ntp & 0xffffffffn) / 0x100000000;
-  return (seconds + fraction) * 1000;
-}
 
 /** A ChildBox for a held top-level box whose bytes are `bytes` (the box alone). */
 function asChild(h: BoxHeader, bytes: Uint8Array): ChildBox {
@@ -98,7 +103,13 @@ export class Parser {
   private brands: ReturnType<typeof readBrands> | undefined;
   private styp: string[] | undefined;
   private prft: ProducerReferenceTime | undefined;
+  private emsg: EventMessage[] | undefined;
+  private sidx: SegmentIndex | undefined;
   private moof: MoofInfo | undefined;
+  /** The chunk's first mdat is complete but its moof points at media data beyond it. */
+  private moreMdat = false;
+  /** Brands of an ftyp that was not followed by its moov (ftyp mdat moov): given to the moov. */
+  private looseBrands: ReturnType<typeof readBrands> | undefined;
 
   /** Start of the current segment (latest styp, or first chunk after a header); -1 = none yet. */
   private segmentBase = -1;
@@ -112,6 +123,8 @@ export class Parser {
     this.maxBoxSize = options.maxBoxSize ?? 16 * MiB;
     this.maxChunkSize = options.maxChunkSize ?? 16 * MiB;
     this.copyPieces = options.copy ?? false;
+    const init = options.init;
+    this.init = init instanceof Uint8Array ? parseInit(init) : init;
   }
 
   /** Bytes pushed so far. */
@@ -202,7 +215,13 @@ export class Parser {
   private beginBox(h: BoxHeader, events: ParseEvent[]): void {
     const t = h.type;
     if (isJunkType(t) || (h.offset === 0 && !FIRST_TYPES.has(t))) {
-      throw new BoxStreamError('JUNK', 'not a box header', h.offset, t, h.size);
+      throw new BoxStreamError('JUNK', `not a box header${textHint(h)}`, h.offset, t, h.size);
+    }
+    if (this.moreMdat && t !== 'mdat') {
+      // The media data the moof points at beyond its mdat is not in another mdat: the chunk
+      // ends where it is.
+      this.moreMdat = false;
+      this.emitChunk(h.offset, events);
     }
     if (h.offset + h.size > Number.MAX_SAFE_INTEGER) {
       throw new BoxStreamError('TOO_LARGE', 'box ends beyond 2^53 - 1', h.offset, t, h.size);
@@ -216,7 +235,12 @@ export class Parser {
       }
       return this.hold(h);
     }
-    if (t === 'mdat') throw new BoxStreamError('MDAT_WITHOUT_MOOF', 'mdat without a moof before it', h.offset, t, h.size);
+    if (t === 'mdat') {
+      // A non-fragmented file's media data (moov mdat, or mdat moov): a box of its own,
+      // streamed when large.
+      this.flushPending(events);
+      return this.beginStandalone(h, events);
+    }
     if (t === 'moof') {
       // A header that never got its moov (ftyp moof ...) leads the chunk instead.
       this.phase = 'chunk';
@@ -341,12 +365,18 @@ export class Parser {
         parts: this.parts(h.offset, end),
         complete: true,
       };
+      if (h.type === 'emsg' || h.type === 'sidx') this.readOpaque(h, end, box);
       events.push(box);
       return this.resetUnit(end);
     }
     switch (h.type) {
-      case 'mdat':
+      case 'mdat': {
+        // A moof may spread its media over several mdats: wait for the next one.
+        const dataEnd = (this.moof as MoofInfo).dataEnd;
+        this.moreMdat = dataEnd !== undefined && dataEnd > end;
+        if (this.moreMdat) return;
         return this.emitChunk(end, events);
+      }
       case 'moov':
         if (this.phase === 'header') return this.emitHeader(h, end, events);
         return;
@@ -371,17 +401,43 @@ export class Parser {
         this.prft = readPrft(bytes, asChild(h, bytes));
         return;
       }
+      case 'emsg': {
+        if (this.phase === 'chunk') return;
+        const bytes = this.pieces.bytes(h.offset, end);
+        (this.emsg ??= []).push(readEmsg(bytes, asChild(h, bytes)));
+        return;
+      }
+      case 'sidx': {
+        if (this.phase === 'chunk') return;
+        const bytes = this.pieces.bytes(h.offset, end);
+        this.sidx = readSidx(bytes, asChild(h, bytes));
+        return;
+      }
     }
+  }
+
+  /**
+   * The facts of a box delivered on its own: an emsg or sidx that leads nothing, or an ftyp
+   * whose moov comes later (ftyp mdat moov), whose brands the header then gets.
+   */
+  private readOpaque(h: BoxHeader, end: number, box: BoxEvent): void {
+    const bytes = this.pieces.bytes(h.offset, end);
+    const child = asChild(h, bytes);
+    if (h.type === 'emsg') box.emsg = readEmsg(bytes, child);
+    else if (h.type === 'sidx') box.sidx = readSidx(bytes, child);
+    else this.looseBrands = readBrands(bytes, child);
   }
 
   private emitHeader(moov: BoxHeader, end: number, events: ParseEvent[]): void {
     const bytes = this.pieces.bytes(moov.offset, end);
     const init = readMoov(bytes, asChild(moov, bytes), moov.offset);
-    if (this.brands) {
-      init.majorBrand = this.brands.major;
-      init.minorVersion = this.brands.minor;
-      init.compatibleBrands = this.brands.compatible;
+    const brands = this.brands ?? this.looseBrands;
+    if (brands) {
+      init.majorBrand = brands.major;
+      init.minorVersion = brands.minor;
+      init.compatibleBrands = brands.compatible;
     }
+    this.looseBrands = undefined;
     this.init = init;
     const header: HeaderEvent = {
       kind: 'header',
@@ -417,12 +473,12 @@ export class Parser {
     const segmentStart = this.styp !== undefined;
     if (segmentStart || this.segmentBase < 0) this.segmentBase = this.unitStart;
     let duration: number | undefined;
-    let independent: boolean | undefined = moof.tracks.length > 0 ? true : undefined;
-    for (const t of moof.tracks) {
-      if (t.duration !== undefined && t.timescale) {
-        const seconds = t.duration / t.timescale;
-        if (duration === undefined || seconds > duration) duration = seconds;
-      }
+    const tracks = moof.tracks;
+    let independent: boolean | undefined = tracks.length > 0 ? true : undefined;
+    for (let i = 0; i < tracks.length; i++) {
+      const t = tracks[i];
+      const seconds = trackSeconds(tracks, i);
+      if (seconds !== undefined && (duration === undefined || seconds > duration)) duration = seconds;
       if (t.keyframe === false) independent = false;
       else if (t.keyframe === undefined && independent === true) independent = undefined;
     }
@@ -437,6 +493,9 @@ export class Parser {
       duration,
       independent,
       prft: this.prft,
+      emsg: this.emsg ?? NO_EMSG,
+      sidx: this.sidx,
+      init: this.init,
     };
   }
 
@@ -451,6 +510,7 @@ export class Parser {
         parts: this.parts(h.offset, h.offset + h.size),
         complete: true,
       };
+      if (h.type === 'emsg' || h.type === 'sidx' || h.type === 'ftyp') this.readOpaque(h, h.offset + h.size, box);
       events.push(box);
     }
     this.resetUnit(this.box ? this.box.offset : this.pos);
@@ -463,12 +523,18 @@ export class Parser {
     this.brands = undefined;
     this.styp = undefined;
     this.prft = undefined;
+    this.emsg = undefined;
+    this.sidx = undefined;
     this.moof = undefined;
     this.pieces.release(next);
   }
 
   private finish(events: ParseEvent[]): void {
     const end = this.pieces.end;
+    if (this.moreMdat && this.box === null) {
+      this.moreMdat = false;
+      this.emitChunk(this.pos, events);
+    }
     if (this.box !== null) {
       const h = this.box;
       if (this.boxEnd !== Infinity) {
@@ -495,17 +561,29 @@ export class Parser {
   }
 }
 
-/** Reads a `prft` box (held whole in `b`). */
-function readPrft(b: Uint8Array, box: ChildBox): ProducerReferenceTime {
-  const v1 = b[box.start] === 1;
-  requirePayload(box, v1 ? 24 : 20);
-  const ntpTimestamp = u64(b, box.start + 8);
-  return {
-    trackId: u32(b, box.start + 4),
-    ntpTimestamp,
-    wallclock: ntpToUnixMs(ntpTimestamp),
-    mediaTime: v1 ? u64(b, box.start + 16) : BigInt(u32(b, box.start + 16)),
-    flags: (b[box.start + 1] << 16) | (b[box.start + 2] << 8) | b[box.start + 3],
-  };
+/**
+ * Seconds of the track of `tracks[i]` in this moof: the sum over every traf of that track (a moof
+ * may hold several); undefined for a traf whose track an earlier traf already counted, or when a
+ * duration or the timescale is unknown.
+ */
+function trackSeconds(tracks: readonly TrackFragmentInfo[], i: number): number | undefined {
+  const id = tracks[i].trackId;
+  for (let j = 0; j < i; j++) if (tracks[j].trackId === id) return undefined;
+  let units = 0;
+  for (let j = i; j < tracks.length; j++) {
+    if (tracks[j].trackId !== id) continue;
+    const d = tracks[j].duration;
+    if (d === undefined) return undefined;
+    units += d;
+  }
+  const timescale = tracks[i].timescale;
+  return timescale ? units / timescale : undefined;
 }
 
+/** For a JUNK error on the first box: what the bytes look like when they are text. */
+function textHint(h: BoxHeader): string {
+  if (h.offset !== 0) return '';
+  const bytes = [h.size >>> 24, (h.size >>> 16) & 255, (h.size >>> 8) & 255, h.size & 255];
+  const text = String.fromCharCode(...bytes) + h.type;
+  return /^[\t\n\r -~]{8}$/.test(text) ? ` (the stream starts with text: ${JSON.stringify(text)}; an HTTP error page or a playlist?)` : '';
+}

@@ -1,7 +1,7 @@
 // The standalone helpers: parseInit, parseMoof, walkBoxes, readChildren.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BoxStreamError, Parser, concat, parseInit, parseMoof, readChildren, sniff, walkBoxes } from '../src/index.js';
+import { BoxStreamError, Parser, concat, mimeType, parseInit, parseMoof, readChildren, sniff, walkBoxes } from '../src/index.js';
 import { box, fixture } from './helpers.js';
 
 test('sniff names the first box of what the parser accepts, and nothing else', () => {
@@ -34,7 +34,11 @@ test('parseInit reads brands and tracks of a two-track init segment', () => {
     [[1, 'vide', 'avc1', 15360], [2, 'soun', 'mp4a', 48000]],
   );
   assert.equal([info.tracks[0].width, info.tracks[0].height], [160, 90]);
-  assert.equal([info.tracks[1].channelCount, info.tracks[1].sampleRate], [2, 48000]);
+  // The entry's channelcount field says 2; the AudioSpecificConfig says mono (ffmpeg -ac 1).
+  assert.equal([info.tracks[1].channelCount, info.tracks[1].sampleRate], [1, 48000]);
+  assert.equal([info.tracks[0].codecString, info.tracks[1].codecString], ['avc1.64000b', 'mp4a.40.2']);
+  assert.is(mimeType(info), 'video/mp4; codecs="avc1.64000b,mp4a.40.2"');
+  assert.is(mimeType(info, [info.tracks[1]]), 'audio/mp4; codecs="mp4a.40.2"');
   assert.equal(info.tracks[0].trex, { sampleDescriptionIndex: 1, sampleDuration: 0, sampleSize: 0, sampleFlags: 0 });
   assert.throws(() => parseInit(box('ftyp', new Uint8Array(8))), (e: unknown) => e instanceof BoxStreamError && e.code === 'BAD_BOX');
 });

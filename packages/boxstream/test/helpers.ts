@@ -44,6 +44,20 @@ export function fullBox(type: string, version: number, flags: number, ...payload
 
 export { u32 as u32Bytes, u64 as u64Bytes };
 
+const cstr = (text: string) => [...new TextEncoder().encode(text), 0];
+
+/** An emsg box: version 0 (presentation time delta) or 1 (presentation time). */
+export function emsg(opts: { version?: 0 | 1; scheme?: string; value?: string; timescale?: number; time?: number; duration?: number; id?: number; data?: number[] } = {}): Uint8Array {
+  const scheme = cstr(opts.scheme ?? 'urn:scte:scte35:2013:bin');
+  const value = cstr(opts.value ?? '');
+  const times = [u32(opts.timescale ?? 90000), opts.version === 1 ? u64(BigInt(opts.time ?? 0)) : u32(opts.time ?? 0)].flat();
+  const tail = [...u32(opts.duration ?? 0), ...u32(opts.id ?? 1)];
+  const data = opts.data ?? [0xfc, 0x30];
+  return opts.version === 1
+    ? fullBox('emsg', 1, 0, times, tail, scheme, value, data)
+    : fullBox('emsg', 0, 0, scheme, value, times, tail, data);
+}
+
 /** A minimal moof: mfhd + one traf (tfhd, optional tfdt, trun). */
 export function moof(opts: {
   seq?: number;
@@ -67,21 +81,54 @@ export function moof(opts: {
   return box('moof', fullBox('mfhd', 0, 0, u32(opts.seq ?? 1)), box('traf', tfhd, tfdt, trun));
 }
 
+/** A visual sample entry of `width` x `height` with the given child boxes. */
+export function visualEntry(type: string, width: number, height: number, ...children: Uint8Array[]): Uint8Array {
+  const fields = new Uint8Array(78);
+  fields.set([width >> 8, width & 255, height >> 8, height & 255], 24);
+  return box(type, fields, ...children);
+}
+
+/** An audio sample entry (version 0) with the given child boxes; `rate` goes in the 16.16 field. */
+export function audioEntry(type: string, channels: number, rate: number, ...children: Uint8Array[]): Uint8Array {
+  const fields = new Uint8Array(28);
+  fields.set([0, channels, 0, 16], 16);
+  fields.set(u32((rate & 0xffff) * 65536), 24);
+  return box(type, fields, ...children);
+}
+
 /** A minimal init segment: ftyp + moov with one track and its trex. */
-export function init(opts: { trackId?: number; timescale?: number; handler?: string; trexDuration?: number; trexFlags?: number } = {}): Uint8Array {
+export function init(
+  opts: {
+    trackId?: number;
+    timescale?: number;
+    handler?: string;
+    trexDuration?: number;
+    trexFlags?: number;
+    trexSize?: number;
+    /** The sample entry (default: an avc1 without children). */
+    entry?: Uint8Array;
+    /** Boxes to add to the trak (edts) and to the moov (pssh), and to the mvex (mehd). */
+    trakExtra?: Uint8Array[];
+    moovExtra?: Uint8Array[];
+    mvexExtra?: Uint8Array[];
+    /** mvhd and mdhd durations. */
+    movieDuration?: number;
+    mediaDuration?: number;
+  } = {},
+): Uint8Array {
   const trackId = opts.trackId ?? 1;
   const ftyp = box('ftyp', typeBytes('iso6'), u32(0), typeBytes('iso6'), typeBytes('cmfc'));
-  const mvhd = fullBox('mvhd', 0, 0, u32(0), u32(0), u32(1000), u32(0), new Uint8Array(80));
+  const mvhd = fullBox('mvhd', 0, 0, u32(0), u32(0), u32(1000), u32(opts.movieDuration ?? 0), new Uint8Array(80));
   const tkhd = fullBox('tkhd', 0, 3, u32(0), u32(0), u32(trackId), u32(0), u32(0), new Uint8Array(60));
-  const mdhd = fullBox('mdhd', 0, 0, u32(0), u32(0), u32(opts.timescale ?? 90000), u32(0), [0x55, 0xc4, 0, 0]);
+  const mdhd = fullBox('mdhd', 0, 0, u32(0), u32(0), u32(opts.timescale ?? 90000), u32(opts.mediaDuration ?? 0), [0x55, 0xc4, 0, 0]);
   const hdlr = fullBox('hdlr', 0, 0, u32(0), typeBytes(opts.handler ?? 'vide'), new Uint8Array(13));
-  const entry = box('avc1', new Uint8Array(78));
+  const entry = opts.entry ?? box('avc1', new Uint8Array(78));
   const stsd = fullBox('stsd', 0, 0, u32(1), entry);
   const stbl = box('stbl', stsd);
   const minf = box('minf', stbl);
-  const trak = box('trak', tkhd, box('mdia', mdhd, hdlr, minf));
-  const trex = fullBox('trex', 0, 0, u32(trackId), u32(1), u32(opts.trexDuration ?? 0), u32(0), u32(opts.trexFlags ?? 0));
-  return concat([ftyp, box('moov', mvhd, trak, box('mvex', trex))]);
+  const trak = box('trak', tkhd, ...(opts.trakExtra ?? []), box('mdia', mdhd, hdlr, minf));
+  const trex = fullBox('trex', 0, 0, u32(trackId), u32(1), u32(opts.trexDuration ?? 0), u32(opts.trexSize ?? 0), u32(opts.trexFlags ?? 0));
+  return concat([ftyp, box('moov', mvhd, trak, ...(opts.moovExtra ?? []), box('mvex', ...(opts.mvexExtra ?? []), trex))]);
 }
 
 /** Parses `bytes` split into `pieces` (lengths; the rest goes in a last piece). */

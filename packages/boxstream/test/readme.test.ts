@@ -20,4 +20,18 @@ test('README quotes examples/chunks.mjs verbatim, and it runs on a fixture', () 
   assert.is(lines[1], 'chunk #1 at 795, 5925 bytes, 0.200 s, decode time 0, starts with a keyframe');
 });
 
+test('README quotes examples/info.mjs verbatim, and it prints codecs, edit offset and presentation times', () => {
+  const example = readFileSync(join(root, 'examples', 'info.mjs'), 'utf8');
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  assert.ok(readme.includes(example.trim()), 'README carries the example as is');
+  const out = execFileSync(process.execPath, [join(root, 'examples', 'info.mjs'), join(root, 'test', 'fixtures', 'codecs', 'h264-bframes-elst.mp4')], { encoding: 'utf8' });
+  assert.equal(out.trim().split('\n'), [
+    'video/mp4; codecs="avc1.640009"',
+    '  track 1: avc1.640009, 64x64, timescale 15360, edit offset 1024',
+    'chunk #1: track 1 from 1024, 10 samples, 1 keyframe, 0 events',
+    'chunk #2: track 1 from 6144, 10 samples, 1 keyframe, 0 events',
+    'chunk #3: track 1 from 11264, 10 samples, 1 keyframe, 0 events',
+  ]);
+});
+
 test.run();

@@ -311,4 +311,24 @@ test('DELETE during reads: readers in flight finish with what they were followin
   live.destroy();
 });
 
+test('a plain (non-fragmented) MP4 is accepted in both layouts and served byte for byte, live too', async () => {
+  for (const name of ['plain/faststart.mp4', 'plain/mdat-first.mp4']) {
+    const file = fixture(name);
+    const key = `/vod/${name.replace('/', '-')}`;
+    const up = await ChunkedUpload.start(o.port, key);
+    up.send(file.subarray(0, 100));
+    await waitUntil(() => o.origin.store.get(key) !== undefined);
+    const reader = await rawGet(o.port, key);
+    up.send(file.subarray(100));
+    assert.is((await up.end()).status, 201, `${name} accepted`);
+    const live = await reader.until((r) => r?.body.length === file.length);
+    assert.ok(live.body.equals(file), `${name}: the reader that asked mid-upload got every byte`);
+    reader.destroy();
+    const whole = await http(o.port, 'GET', key);
+    assert.is(whole.status, 200);
+    assert.ok(whole.body.equals(file));
+    assert.is(whole.headers['content-type'], 'video/mp4');
+  }
+});
+
 test.run();

@@ -1,0 +1,181 @@
+// What a movie fragment (moof) says: ISO/IEC 14496-12 8.8. mfhd, then per traf: tfhd defaults,
+// tfdt, and the truns' sample counts, durations, sizes, first-sample flags and composition offsets.
+import { u32, u64 } from '../bytes.js';
+import { BoxCursor, findChild, type ChildBox } from '../boxes.js';
+import { BoxStreamError } from '../errors.js';
+import type { InitInfo } from '../init/moov.js';
+import type { TrackInfo } from '../init/trak.js';
+import { readTfhd, runLayout, TFDT, TFHD, TRUN, type Tfhd } from './run.js';
+
+/** The facts of one `traf` (one track's part of a chunk). */
+export interface TrackFragmentInfo {
+  /** `tfhd` track_ID. */
+  trackId: number;
+  /** `tfdt` baseMediaDecodeTime, exact; undefined when the traf has no tfdt. */
+  baseMediaDecodeTime: bigint | undefined;
+  /**
+   * The earliest presentation time of the traf's samples: baseMediaDecodeTime plus the smallest
+   * (decode offset + composition offset) over its samples (trun version 1 offsets are signed).
+   * Equals baseMediaDecodeTime without composition offsets; undefined without a tfdt or when a
+   * duration is unknown. In media time: the edit list (`TrackInfo.editOffset`) is not applied.
+   */
+  earliestPresentationTime: bigint | undefined;
+  /** Samples in all of the traf's `trun` boxes. */
+  sampleCount: number;
+  /**
+   * Sum of the sample durations in timescale units, from trun per-sample durations, else the
+   * tfhd default, else the trex default; undefined when none of them says.
+   */
+  duration: number | undefined;
+  /** The track's timescale from the header, when a header was seen. */
+  timescale: number | undefined;
+  /**
+   * Whether the first sample is a sync sample (sample_is_non_sync_sample clear), with flags
+   * taken from, in order: trun per-sample flags, trun first_sample_flags, tfhd
+   * default_sample_flags, trex default_sample_flags; undefined when none of them says.
+   */
+  keyframe: boolean | undefined;
+}
+
+/** What a `moof` says: mfhd sequence number and one entry per traf. */
+export interface MoofInfo {
+  /** `mfhd` sequence_number, undefined without an mfhd. */
+  sequenceNumber: number | undefined;
+  tracks: TrackFragmentInfo[];
+  /**
+   * Absolute offset one past the last sample byte the truns point at, when the moof says it
+   * relative to itself (default-base-is-moof, or no base offset) and every size is known:
+   * where the chunk's media data ends, which may lie beyond its first mdat.
+   */
+  dataEnd: number | undefined;
+}
+
+const NON_SYNC = 0x00010000;
+const MFHD = 0x6d666864;
+const TRAF = 0x74726166;
+const TWO_32 = 2 ** 32;
+
+/** An exact 64-bit value as a bigint, without BigInt arithmetic when it fits in 53 bits. */
+function u64Exact(b: Uint8Array, i: number): bigint {
+  const hi = u32(b, i);
+  return hi < 0x200000 ? BigInt(hi * TWO_32 + u32(b, i + 4)) : u64(b, i);
+}
+
+function trackById(tracks: readonly TrackInfo[] | undefined, trackId: number): TrackInfo | undefined {
+  if (tracks === undefined) return undefined;
+  for (let i = 0; i < tracks.length; i++) if (tracks[i].trackId === trackId) return tracks[i];
+  return undefined;
+}
+
+/**
+ * Reads one traf. `dataBase` is where its data starts unless its tfhd says otherwise: the moof's
+ * first byte for the first traf, the end of the previous traf's data for the next ones.
+ * Returns the facts and where the traf's data ends (NaN when unknown).
+ */
+function readTraf(traf: BoxCursor, tracks: readonly TrackInfo[] | undefined, moofOffset: number, dataBase: number): [TrackFragmentInfo, number] {
+  const b = traf.bytes;
+  // The tfhd comes first in practice (and per spec); look it up before reading the truns.
+  const c = new BoxCursor(b, traf.start, traf.end, traf.base);
+  let tfhd: Tfhd | undefined;
+  while (c.next()) {
+    if (c.code === TFHD) {
+      tfhd = readTfhd(c);
+      break;
+    }
+  }
+  if (tfhd === undefined) throw new BoxStreamError('BAD_BOX', "'traf' without tfhd", traf.offset, traf.type, traf.size);
+
+  const track = trackById(tracks, tfhd.trackId);
+  const defaultDuration = tfhd.duration ?? track?.trex?.sampleDuration ?? NaN;
+  const defaultSize = tfhd.size ?? track?.trex?.sampleSize ?? NaN;
+  const fallbackFlags = tfhd.flags ?? track?.trex?.sampleFlags;
+  const info: TrackFragmentInfo = {
+    trackId: tfhd.trackId,
+    baseMediaDecodeTime: undefined,
+    earliestPresentationTime: undefined,
+    sampleCount: 0,
+    duration: undefined,
+    timescale: track?.timescale,
+    keyframe: undefined,
+  };
+  // An absolute base_data_offset is a file offset, which need not be a stream offset: unknown.
+  const trafBase = tfhd.baseDataOffset !== undefined ? NaN : tfhd.baseIsMoof ? moofOffset : dataBase;
+  let dataEnd = trafBase;
+  // Decode offset reached (NaN once a duration is unknown), earliest decode + composition offset.
+  let decodeOffset = 0;
+  let earliest = Infinity;
+  let firstSampleSeen = false;
+  const box = new BoxCursor(b, traf.start, traf.end, traf.base);
+  while (box.next()) {
+    if (box.code === TFDT) {
+      const v1 = b[box.start] === 1;
+      box.require(v1 ? 12 : 8);
+      info.baseMediaDecodeTime = v1 ? u64Exact(b, box.start + 4) : BigInt(u32(b, box.start + 4));
+    } else if (box.code === TRUN) {
+      const run = runLayout(box);
+      const { count, stride, durationAt, sizeAt, ctoAt } = run;
+      if (run.dataOffset !== undefined) dataEnd = trafBase + run.dataOffset;
+      if (count > 0 && !firstSampleSeen) {
+        firstSampleSeen = true;
+        const flags = run.flagsAt >= 0 ? u32(b, run.samplesAt + run.flagsAt) : (run.firstSampleFlags ?? fallbackFlags);
+        info.keyframe = flags === undefined ? undefined : (flags & NON_SYNC) === 0;
+      }
+      info.sampleCount += count;
+      if (durationAt < 0 && sizeAt < 0 && ctoAt < 0) {
+        // Nothing per sample: no loop.
+        if (count > 0 && decodeOffset < earliest) earliest = decodeOffset;
+        decodeOffset += count * defaultDuration;
+        dataEnd += count * defaultSize;
+        continue;
+      }
+      for (let i = 0, q = run.samplesAt; i < count; i++, q += stride) {
+        const at = ctoAt < 0 ? decodeOffset : decodeOffset + (run.signedCto ? u32(b, q + ctoAt) | 0 : u32(b, q + ctoAt));
+        if (at < earliest) earliest = at;
+        decodeOffset += durationAt < 0 ? defaultDuration : u32(b, q + durationAt);
+        dataEnd += sizeAt < 0 ? defaultSize : u32(b, q + sizeAt);
+      }
+    }
+  }
+  if (!Number.isNaN(decodeOffset)) {
+    info.duration = decodeOffset;
+    if (info.baseMediaDecodeTime !== undefined && earliest !== Infinity) {
+      info.earliestPresentationTime = info.baseMediaDecodeTime + BigInt(earliest);
+    }
+  }
+  return [info, dataEnd];
+}
+
+/** Reads a `moof` box whose payload is `b[moof.start, moof.end)`. */
+export function readMoof(b: Uint8Array, moof: ChildBox, base = 0, init?: InitInfo): MoofInfo {
+  const info: MoofInfo = { sequenceNumber: undefined, tracks: [], dataEnd: undefined };
+  const c = new BoxCursor(b, moof.start, moof.end, base);
+  let dataEnd = moof.offset;
+  let end = 0;
+  while (c.next()) {
+    if (c.code === MFHD) {
+      c.require(8);
+      info.sequenceNumber = u32(b, c.start + 4);
+    } else if (c.code === TRAF) {
+      const [traf, trafEnd] = readTraf(c, init?.tracks, moof.offset, dataEnd);
+      info.tracks.push(traf);
+      dataEnd = trafEnd;
+      // NaN stays NaN through Math.max.
+      end = Math.max(end, trafEnd);
+    }
+  }
+  if (info.tracks.length > 0 && !Number.isNaN(end)) info.dataEnd = end;
+  return info;
+}
+
+/**
+ * Parses the first `moof` box in `bytes` (which may hold more, e.g. a whole segment). With the
+ * stream's `init` (from `parseInit`), trex defaults and timescales fill in what the moof omits.
+ *
+ * @example
+ * const { sequenceNumber, tracks } = parseMoof(segmentBytes, parseInit(initBytes));
+ */
+export function parseMoof(bytes: Uint8Array, init?: InitInfo, base = 0): MoofInfo {
+  const moof = findChild(bytes, 0, bytes.length, 'moof', base);
+  if (moof === undefined) throw new BoxStreamError('BAD_BOX', 'no moof box in the given bytes', base);
+  return readMoof(bytes, moof, base, init);
+}
