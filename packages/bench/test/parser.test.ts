@@ -12,7 +12,9 @@ import * as assert from 'uvu/assert';
 const here = dirname(fileURLToPath(import.meta.url));
 const runScript = join(here, '..', 'src', 'parser', 'run.ts');
 const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
-const CONTENDERS = ['floor', 'boxstream', 'mp4box', 'codem', 'cml'];
+const CONTENDERS = ['floor', 'boxstream', 'mp4frag', 'mp4box', 'codem', 'cml'];
+// boxstream built from an earlier commit runs beside today's when this checkout has that commit.
+const hasBaseline = spawnSync('git', ['rev-parse', '--verify', '24b8955^{commit}'], { cwd: here }).status === 0;
 
 interface Result {
   contender: string;
@@ -41,10 +43,12 @@ test('bench:parser --quick runs every contender and they agree on the chunks', (
 
     const results = data.results as Result[];
     const pieces = [1400, 16384, 65536, 0];
-    assert.is(results.length, CONTENDERS.length * pieces.length);
+    const contenders = hasBaseline ? [...CONTENDERS, 'baseline'] : CONTENDERS;
+    assert.is(Boolean(data.baseline.commit), hasBaseline, `baseline: ${JSON.stringify(data.baseline)}`);
+    assert.is(results.length, contenders.length * pieces.length);
     const chunks = results[0].tally.chunks;
     assert.ok(chunks > 0);
-    for (const id of CONTENDERS) {
+    for (const id of contenders) {
       for (const piece of pieces) {
         const r = results.find((x) => x.contender === id && x.piece === piece);
         assert.ok(r, `${id} at ${piece}`);
@@ -55,8 +59,11 @@ test('bench:parser --quick runs every contender and they agree on the chunks', (
         assert.ok(r.check, `${id} at ${piece}: check column`);
       }
     }
-    const seq = results.filter((r) => r.contender !== 'floor').map((r) => r.tally.seqSum);
-    assert.ok(seq.every((s) => s === seq[0] && s !== null), 'every parser read the same mfhd sequence numbers');
+    const readers = new Set((data.contenders as { id: string; readsSequence: boolean }[]).filter((c) => c.readsSequence).map((c) => c.id));
+    assert.ok(readers.has('boxstream') && readers.has('mp4box') && !readers.has('floor'));
+    const seq = results.filter((r) => readers.has(r.contender)).map((r) => r.tally.seqSum);
+    assert.ok(seq.every((s) => s === seq[0] && s !== null), 'every parser that reads mfhd read the same sequence numbers');
+    if (hasBaseline) assert.ok(results.every((r) => r.contender === 'floor' || typeof (r as Result & { timeVsBaseline?: number }).timeVsBaseline === 'number'));
 
     assert.is(data.allocations.boxstream.length, pieces.length);
     for (const a of data.allocations.boxstream) assert.ok(a.bytesPerChunk > 0 && a.chunks === chunks);

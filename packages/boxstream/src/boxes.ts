@@ -37,11 +37,18 @@ export class BoxCursor {
   constructor(
     readonly bytes: Uint8Array,
     from: number,
-    private readonly to: number,
+    private to: number,
     /** Absolute offset of `bytes[0]`, for offsets and errors. */
     readonly base = 0,
   ) {
     this.at = from;
+  }
+
+  /** Starts over on the boxes of `bytes[from, to)`: one cursor serves many ranges, allocation free. */
+  restart(from: number, to: number): this {
+    this.at = from;
+    this.to = to;
+    return this;
   }
 
   /** The current box's four-character type. */

@@ -1,88 +1,77 @@
-// `boxstream inspect FILE|-`: prints a live upload chunk by chunk (or as a box tree) while reading,
-// so `curl -N URL | boxstream inspect -` shows each chunk the moment it completes.
-import { createReadStream } from 'node:fs';
-import { parseStream } from './adapters/iterate.js';
-import { walkBoxes } from './boxes.js';
-import { concat } from './bytes.js';
+// `boxstream inspect SOURCE`: prints a stream unit by unit while reading, so `boxstream inspect
+// URL` or `curl -N URL | boxstream inspect -` shows each chunk the moment it completes.
 import { BoxStreamError } from './errors.js';
-import type { ParseEvent } from './events.js';
+import { linesOf, TABLE_TITLE, type Mode } from './cli/print.js';
+import { events, HttpError, readBytes } from './cli/sources.js';
 
-const USAGE = `usage: boxstream inspect [--tree | --json] FILE|-
+const USAGE = `usage: boxstream inspect [--tree | --json] [--init FILE|URL] [--segments N] SOURCE
 
-  (default)  one line per unit: kind, offset, size, sequence number, track ids,
-             decode times, durations (seconds), keyframe flags, boxes
-  --tree     the box tree of each unit (media data is not descended into)
-  --json     one JSON object per event (64-bit values as strings)
-  -          read standard input, e.g. curl -N URL | boxstream inspect -
+SOURCE is a file, - (standard input), or an http(s) URL. The URL of an HLS playlist
+(.m3u8) is followed live: its init, then each segment while it is written, then the next.
+
+  (default)      one line per unit: kind, offset, size, sequence number, track ids,
+                 decode times, durations (seconds), keyframe flags, boxes
+  --tree         the box tree of each unit (media data is not descended into)
+  --json         one JSON object per event (64-bit values as strings)
+  --init SRC     the header (init segment) of a SOURCE that starts without it, so its
+                 chunks get timescales and durations
+  --segments N   stop after N segments of a playlist
+
+  boxstream inspect http://127.0.0.1:8080/live/out_0.m3u8
+  curl -sfN http://127.0.0.1:8080/live/chunk-0-00001.m4s | boxstream inspect --init init-0.m4s -
 `;
 
-type Mode = 'table' | 'tree' | 'json';
-
-function cell(values: unknown[]): string {
-  return values.length === 0 ? '-' : values.map((v) => (v === undefined ? '?' : String(v))).join(',');
+interface Args {
+  mode: Mode;
+  source: string;
+  init?: string;
+  segments?: number;
 }
 
-function tableLine(e: ParseEvent): string {
-  if (e.kind === 'data') return `${'data'.padEnd(6)} ${String(e.offset).padStart(10)} ${String(e.size).padStart(8)}${e.last ? '  (last)' : ''}`;
-  const head = `${e.kind.padEnd(6)} ${String(e.offset).padStart(10)} ${String(e.size).padStart(8)}`;
-  const boxes = e.boxes.map((b) => b.type).join(' ');
-  if (e.kind === 'header') {
-    const tracks = e.init.tracks.map((t) => `${t.trackId}:${t.handler}/${t.codec ?? '?'}@${t.timescale}`).join(' ');
-    return `${head}  ${tracks}  [${boxes}]`;
+function parseArgs(rest: string[]): Args | number {
+  let mode: Mode = 'table';
+  let init: string | undefined;
+  let segments: number | undefined;
+  const sources: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === '--tree') mode = 'tree';
+    else if (arg === '--json') mode = 'json';
+    else if (arg === '--init' && i + 1 < rest.length) init = rest[++i];
+    else if (arg === '--segments' && i + 1 < rest.length && /^[1-9]\d*$/.test(rest[i + 1])) segments = Number(rest[++i]);
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(USAGE);
+      return 0;
+    } else if (arg.startsWith('--')) {
+      process.stderr.write(`boxstream: unknown or incomplete option ${arg}\n${USAGE}`);
+      return 2;
+    } else sources.push(arg);
   }
-  if (e.kind === 'chunk') {
-    const t = e.info.tracks;
-    const seconds = t.map((x) => (x.duration === undefined || !x.timescale ? undefined : (x.duration / x.timescale).toFixed(3)));
-    const key = t.map((x) => (x.keyframe === undefined ? undefined : x.keyframe ? 'K' : '-'));
-    return [
-      head,
-      String(e.info.sequenceNumber ?? '?').padStart(6),
-      cell(t.map((x) => x.trackId)).padStart(5),
-      cell(t.map((x) => x.baseMediaDecodeTime)).padStart(12),
-      cell(seconds).padStart(7),
-      cell(key).padStart(3),
-      ` [${boxes}]${e.complete ? '' : ' (progressive)'}`,
-    ].join(' ');
+  if (sources.length !== 1) {
+    process.stderr.write(USAGE);
+    return 2;
   }
-  return `${head}  [${boxes}]${e.complete ? '' : ' (progressive)'}`;
+  return { mode, source: sources[0], init, segments };
 }
 
-function treeLines(e: ParseEvent): string[] {
-  if (e.kind === 'data') return [];
-  const lines = [`${e.kind} @${e.offset} (${e.size} bytes)`];
-  if (!e.complete) {
-    for (const b of e.boxes) lines.push(`  ${b.type} @${b.offset} size ${b.size}`);
-    return lines;
-  }
-  const bytes = e.parts.length === 1 ? e.parts[0] : concat(e.parts);
-  for (const b of walkBoxes(bytes, { base: e.offset })) {
-    lines.push(`${'  '.repeat(b.depth + 1)}${b.type} @${b.offset} size ${b.size}${b.usertype ? ` ${b.usertype}` : ''}`);
-  }
-  return lines;
-}
-
-function jsonLine(e: ParseEvent): string {
-  const { parts, ...rest } = e as ParseEvent & { parts: Uint8Array[] };
-  void parts;
-  // A chunk's `info.init` repeats its header: left out. Byte views (pssh data, emsg payloads) as hex.
-  const info = e.kind === 'chunk' ? { ...e.info, init: undefined } : undefined;
-  return JSON.stringify(info ? { ...rest, info } : rest, (_k, v) =>
-    typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
-  );
-}
-
-async function inspect(source: string, mode: Mode): Promise<number> {
-  const input = source === '-' ? process.stdin : createReadStream(source);
-  if (mode === 'table') console.log('kind       offset     size    seq track   decode-time    dur key boxes');
+async function inspect(args: Args): Promise<number> {
   try {
-    for await (const event of parseStream(input)) {
-      if (mode === 'table') console.log(tableLine(event));
-      else if (mode === 'tree') for (const line of treeLines(event)) console.log(line);
-      else console.log(jsonLine(event));
+    const init = args.init === undefined ? undefined : await readBytes(args.init);
+    if (args.mode === 'table') console.log(TABLE_TITLE);
+    for await (const event of events(args.source, { init, segments: args.segments })) {
+      if (event.kind === 'note') {
+        if (args.mode !== 'json') console.log(`# ${event.text}`);
+        continue;
+      }
+      for (const line of linesOf(event, args.mode)) console.log(line);
     }
   } catch (err) {
     if (err instanceof BoxStreamError) {
       console.error(`error: ${err.code}: ${err.message}`);
+      return 1;
+    }
+    if (err instanceof HttpError) {
+      console.error(`error: ${err.message}`);
       return 1;
     }
     console.error(`error: ${(err as Error).message}`);
@@ -97,21 +86,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return command === '--help' || command === '-h' ? 0 : 2;
   }
-  let mode: Mode = 'table';
-  const files: string[] = [];
-  for (const arg of rest) {
-    if (arg === '--tree') mode = 'tree';
-    else if (arg === '--json') mode = 'json';
-    else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(USAGE);
-      return 0;
-    } else files.push(arg);
-  }
-  if (files.length !== 1) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
-  return inspect(files[0], mode);
+  const args = parseArgs(rest);
+  return typeof args === 'number' ? args : inspect(args);
 }
 
 // `boxstream inspect - | head -1`: the reader left, so there is nobody to print for. End

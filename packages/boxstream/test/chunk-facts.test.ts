@@ -49,6 +49,24 @@ test('several trafs of one track in a moof: the chunk duration is their sum, not
   assert.equal([...samples(c)].map((s) => Number(s.decodeTime)), [0, 45000, 90000]);
 });
 
+test("trafs without default-base-is-moof: the second traf's data follows the first's", () => {
+  // Two tracks, tfhd flags 0: the first traf's data_offset counts from the moof, the second traf
+  // has no data_offset, so its data starts where the first traf's ends.
+  const traf = (trackId: number, sizes: number[], dataOffset?: number) => {
+    const flags = 0x000300 | (dataOffset === undefined ? 0 : 1);
+    const head = [...u32Bytes(sizes.length), ...(dataOffset === undefined ? [] : u32Bytes(dataOffset))];
+    return box('traf', fullBox('tfhd', 0, 0, u32Bytes(trackId)), fullBox('tfdt', 0, 0, u32Bytes(0)), fullBox('trun', 0, flags, head, sizes.flatMap((n) => [...u32Bytes(100), ...u32Bytes(n)])));
+  };
+  const build = (offset: number) => box('moof', fullBox('mfhd', 0, 0, u32Bytes(1)), traf(1, [3, 4], offset), traf(2, [5]));
+  const m = build(build(0).length + 8);
+  const [c] = chunks(parseAll(concat([init(), m, box('mdat', new Uint8Array(12))])));
+  assert.equal([...samples(c)].map((s) => [s.trackId, s.offset! - c.offset - m.length - 8, s.size]), [
+    [1, 0, 3],
+    [1, 3, 4],
+    [2, 7, 5],
+  ]);
+});
+
 test('a moof whose media data spans two mdats is one chunk; the next box ends it otherwise', () => {
   // 2 samples of 4 bytes; data_offset points just past the first mdat's header.
   const build = (dataOffset: number) => box('moof', fullBox('mfhd', 0, 0, u32Bytes(1)), bframeTraf(1, 0n, [[1000, 4, 0], [1000, 4, 0]], dataOffset));

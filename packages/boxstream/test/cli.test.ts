@@ -3,6 +3,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Parser } from '../src/index.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixture } from './helpers.js';
@@ -43,7 +46,7 @@ test('inspect FILE prints one line per unit with the chunk facts', async () => {
   assert.is(code, 0);
   const lines = out.trim().split('\n');
   assert.is(lines.length, 1 + 1 + 10, 'title, header, 10 chunks');
-  assert.match(lines[1], /^header\s+0\s+795\s+1:vide\/avc1@15360/);
+  assert.match(lines[1], /^header\s+0\s+795\s+1:vide\/avc1\.64000c@15360/);
   assert.match(lines[2], /^chunk\s+795\s+5925\s+1\s+1\s+0\s+0\.200\s+K\s+\[styp prft moof mdat\]/);
   assert.match(lines[3], /^chunk\s+6720\s+3958\s+2\s+1\s+3072\s+0\.200\s+-\s+\[prft moof mdat\]/);
 });
@@ -66,6 +69,7 @@ test('inspect reports a malformed stream with its code and exits 1; bad usage ex
   const bad = await run(['inspect', '-'], new TextEncoder().encode('<html>not found</html>'));
   assert.is(bad.code, 1);
   assert.match(bad.err, /error: JUNK/);
+  assert.match(bad.err, /starts with text: "<html>no"/);
   const usage = await run(['frobnicate']);
   assert.is(usage.code, 2);
   assert.match(usage.err, /usage: boxstream inspect/);
@@ -92,6 +96,98 @@ test('inspect | head -1: a reader that goes away ends it quietly, without an EPI
   assert.is(out.split('\n').length, 2, 'one line');
   assert.not.match(err, /EPIPE|Error/, err);
   assert.is(code, 0);
+});
+
+/**
+ * A live LL-HLS origin in miniature: init, one complete segment (msn 1), and segment 2 being
+ * written. Segment 2's body is held after its first chunk until `release()`; a blocking request
+ * for msn 3 gets the final playlist (ENDLIST). Real sockets, real HTTP.
+ */
+async function miniOrigin() {
+  const stream = fixture('lldash-stream.mp4');
+  const init = stream.subarray(0, 795);
+  const seg1 = stream.subarray(795, 795 + 22169);
+  const seg2 = stream.subarray(795 + 22169);
+  const firstChunk = [...new Parser({ init }).push(seg2)].find((e) => e.kind === 'chunk')!;
+  const head = (extra: string) =>
+    `#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:1\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0.6\n#EXT-X-PART-INF:PART-TARGET=0.2\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:1.0,\nseg1.m4s\n${extra}`;
+  const live = head(`#EXT-X-PART:DURATION=0.2,URI="seg2.m4s",BYTERANGE=${firstChunk.size}@0,INDEPENDENT=YES\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg2.m4s",BYTERANGE-START=${firstChunk.size}\n`);
+  const ended = head('#EXTINF:1.0,\nseg2.m4s\n#EXT-X-ENDLIST\n');
+  let release = () => undefined as void;
+  const released = new Promise<void>((r) => (release = r));
+  const asked: string[] = [];
+  const server = createServer((req, res: ServerResponse) => {
+    asked.push(req.url!);
+    const url = new URL(req.url!, 'http://x');
+    if (url.pathname === '/live/out.m3u8') return void res.end(url.searchParams.get('_HLS_msn') === '3' ? ended : live);
+    if (url.pathname === '/live/init.mp4') return void res.end(init);
+    if (url.pathname === '/live/seg1.m4s') return void res.end(seg1);
+    if (url.pathname === '/live/seg2.m4s') {
+      res.write(seg2.subarray(0, firstChunk.size));
+      return void released.then(() => res.end(seg2.subarray(firstChunk.size)));
+    }
+    res.statusCode = 404;
+    res.end('<html>404 Not Found</html>');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { base, asked, release, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+test('inspect URL.m3u8 follows a live stream: init, the segment being written chunk by chunk, then the next', async () => {
+  const o = await miniOrigin();
+  try {
+    const env = { ...process.env };
+    delete env.NODE_V8_COVERAGE;
+    const child = spawn(process.execPath, [cli, 'inspect', `${o.base}/live/out.m3u8`], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (b) => (err += b));
+    const closed = new Promise<number | null>((r) => child.on('close', r));
+    // The first chunk of the segment being written is printed while the rest is still held.
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (b) => {
+        out += b;
+        if (/segment 2 .*seg2\.m4s\nchunk .*\n/.test(out)) resolve();
+      });
+    });
+    assert.not.match(out, /ENDLIST/);
+    o.release();
+    assert.is(await closed, 0, err);
+    const lines = out.trim().split('\n');
+    assert.ok(lines.includes(`# init ${o.base}/live/init.mp4`));
+    assert.match(out, /header\s+0\s+795\s+1:vide\/avc1\.64000c@15360/);
+    // It starts at the live edge (segment 2, being written), not at segment 1; durations in seconds.
+    assert.not.ok(o.asked.includes('/live/seg1.m4s'));
+    assert.is(lines.filter((l) => l.startsWith('chunk')).length, 5);
+    assert.ok(lines.filter((l) => l.startsWith('chunk')).every((l) => /\s0\.200\s/.test(l)), 'every chunk has its duration');
+    // Then a blocking reload for the next segment found the stream ended.
+    assert.ok(o.asked.includes('/live/out.m3u8?_HLS_msn=3&_HLS_part=0'), o.asked.join(' '));
+  } finally {
+    await o.close();
+  }
+});
+
+test('inspect URL: an HTTP error is said plainly; --init seeds a lone segment; --segments stops', async () => {
+  const o = await miniOrigin();
+  try {
+    o.release();
+    const missing = await run(['inspect', `${o.base}/live/nope.m4s`]);
+    assert.is(missing.code, 1);
+    assert.match(missing.err, /error: HTTP 404 Not Found for http:\/\/127\.0\.0\.1:\d+\/live\/nope\.m4s/);
+    const seeded = await run(['inspect', '--init', `${o.base}/live/init.mp4`, `${o.base}/live/seg1.m4s`]);
+    assert.is(seeded.code, 0, seeded.err);
+    assert.is(seeded.out.match(/ 0\.200 /g)?.length, 5);
+    const bare = await run(['inspect', `${o.base}/live/seg1.m4s`]);
+    assert.match(bare.out, /\s\?\s+K/, 'without the init the duration is unknown');
+    const one = await run(['inspect', '--segments', '1', `${o.base}/live/out.m3u8`]);
+    assert.is(one.code, 0, one.err);
+    assert.is(one.out.match(/^# segment /gm)?.length, 1);
+    const unknown = await run(['inspect', '--frobnicate', 'x']);
+    assert.is(unknown.code, 2);
+  } finally {
+    await o.close();
+  }
 });
 
 test.run();

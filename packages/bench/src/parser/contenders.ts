@@ -2,6 +2,7 @@
 // (top-level moof / mdat counts, chunks = moof followed by mdat, the sum of mfhd sequence numbers)
 // so the bench can check that every contender really found every chunk and read every moof.
 import { Parser, concat, type ParseEvent } from 'boxstream';
+import Mp4Frag from 'mp4frag';
 import { createFile, MP4BoxBuffer } from 'mp4box';
 import ISOBoxer from 'codem-isoboxer';
 import { defaultReaderConfig, IsoBoxReadView } from '@svta/cml-iso-bmff';
@@ -10,6 +11,8 @@ import { defaultReaderConfig, IsoBoxReadView } from '@svta/cml-iso-bmff';
 export interface Piece {
   /** A view of all of `buffer`. */
   bytes: Uint8Array;
+  /** The same bytes as a Node Buffer (a view, no copy), for Node stream parsers. */
+  node: Buffer;
   buffer: MP4BoxBuffer;
 }
 
@@ -27,6 +30,8 @@ export interface Contender {
   label: string;
   /** 'native': the library takes pieces itself. 'reassembled': it parses whole buffers only; the bench frames and re-joins. */
   mode: 'native' | 'reassembled' | 'floor';
+  /** Whether it reads each moof's mfhd (its sum of sequence numbers is checked). */
+  readsSequence: boolean;
   /** How it is driven (goes into the JSON and the README). */
   method: string;
   run(pieces: readonly Piece[]): Tally;
@@ -42,7 +47,7 @@ export function cut(file: Uint8Array, size: number): Piece[] {
     const bytes = new Uint8Array(buffer);
     bytes.set(file.subarray(at, at + n));
     buffer.fileStart = at;
-    pieces.push({ bytes, buffer });
+    pieces.push({ bytes, node: Buffer.from(buffer), buffer });
   }
   return pieces;
 }
@@ -98,7 +103,11 @@ export function floorScan(pieces: readonly Piece[]): Tally {
   return { moof, mdat, chunks, seqSum: null };
 }
 
-function runBoxstream(pieces: readonly Piece[]): Tally {
+/** The shape of boxstream's Parser shared by today's build and a baseline build from git. */
+export type ParserClass = new () => { push(piece: Uint8Array): readonly ParseEvent[]; end(): readonly ParseEvent[] };
+
+/** Drives a boxstream Parser (this build's, or a baseline's): counts chunk events and their moof/mdat. */
+export const boxstreamRun = (ParserOf: ParserClass) => (pieces: readonly Piece[]): Tally => {
   const t: Tally = { moof: 0, mdat: 0, chunks: 0, seqSum: 0 };
   const count = (events: readonly ParseEvent[]): void => {
     for (const e of events) {
@@ -111,10 +120,23 @@ function runBoxstream(pieces: readonly Piece[]): Tally {
       }
     }
   };
-  const parser = new Parser();
+  const parser = new ParserOf();
   for (const piece of pieces) count(parser.push(piece.bytes));
   count(parser.end());
   return t;
+};
+
+function runMp4frag(pieces: readonly Piece[]): Tally {
+  // A Node Transform: its _transform runs synchronously inside write() while nothing is queued,
+  // and 'segment' fires there (checked: the counts are complete before end()).
+  const frag = new Mp4Frag();
+  let segments = 0;
+  frag.on('segment', () => segments++);
+  frag.on('data', () => undefined); // flowing, so output never backs up into buffered writes
+  for (const piece of pieces) frag.write(piece.node);
+  frag.end();
+  // Each segment is one moof followed by its mdat; mp4frag does not read mfhd.
+  return { moof: segments, mdat: segments, chunks: segments, seqSum: null };
 }
 
 function runMp4box(pieces: readonly Piece[]): Tally {
@@ -266,6 +288,7 @@ export const contenders: Contender[] = [
     label: 'floor (bare header scan)',
     mode: 'floor',
     method: 'bench code: reads size + type of each top-level box across piece boundaries, counts moof/mdat; no objects, no views, no box parsing',
+    readsSequence: false,
     run: floorScan,
   },
   {
@@ -273,13 +296,23 @@ export const contenders: Contender[] = [
     label: 'boxstream Parser',
     mode: 'native',
     method: 'new Parser(); push(piece) for every piece, then end(); counts chunk events and reads event.info.sequenceNumber (default options: zero-copy views)',
-    run: runBoxstream,
+    readsSequence: true,
+    run: boxstreamRun(Parser),
+  },
+  {
+    id: 'mp4frag',
+    label: 'mp4frag (Node Transform)',
+    mode: 'native',
+    method: 'new Mp4Frag(); write(Buffer view of the piece) for every piece, then end(); counts segment events (one per moof + mdat; it reads trun durations and keyframe flags, not mfhd)',
+    readsSequence: false,
+    run: runMp4frag,
   },
   {
     id: 'mp4box',
     label: 'mp4box.js appendBuffer',
     mode: 'native',
     method: 'createFile() (keepMdatData=false); appendBuffer(piece) with piece.fileStart set (buffers made before timing); polls file.moofs after each append; flush() at the end; onReady must fire',
+    readsSequence: true,
     run: runMp4box,
   },
   {
@@ -287,6 +320,7 @@ export const contenders: Contender[] = [
     label: 'codem-isoboxer',
     mode: 'reassembled',
     method: 'ISOBoxer.parseBuffer(ArrayBuffer) on each span of complete top-level boxes; the bench peeks box sizes and joins pending pieces (copies counted); whole-file = one call',
+    readsSequence: true,
     run: (pieces) => reassemble(pieces, parseCodem),
   },
   {
@@ -294,6 +328,7 @@ export const contenders: Contender[] = [
     label: '@svta/cml-iso-bmff',
     mode: 'reassembled',
     method: 'iterates new IsoBoxReadView(span, defaultReaderConfig()) (= readIsoBoxes) on each span of complete top-level boxes; the bench peeks box sizes and joins pending pieces (copies counted); whole-file = one call',
+    readsSequence: true,
     run: (pieces) => reassemble(pieces, parseCml),
   },
 ];

@@ -5,7 +5,7 @@ import { BoxCursor, findChild, type ChildBox } from '../boxes.js';
 import { BoxStreamError } from '../errors.js';
 import type { InitInfo } from '../init/moov.js';
 import type { TrackInfo } from '../init/trak.js';
-import { readTfhd, runLayout, TFDT, TFHD, TRUN, type Tfhd } from './run.js';
+import { newRunLayout, newTfhd, readTfhd, runLayout, TFDT, TFHD, TRUN } from './run.js';
 
 /** The facts of one `traf` (one track's part of a chunk). */
 export interface TrackFragmentInfo {
@@ -51,6 +51,11 @@ export interface MoofInfo {
 }
 
 const NON_SYNC = 0x00010000;
+// Scratch filled per traf and per trun: the moof reader is not re-entered, so one of each will do.
+const TFHD_SCRATCH = newTfhd();
+const RUN_SCRATCH = newRunLayout();
+/** Where the last traf read's media data ends (NaN when unknown): a second result without a tuple. */
+let trafDataEnd = NaN;
 const MFHD = 0x6d666864;
 const TRAF = 0x74726166;
 const TWO_32 = 2 ** 32;
@@ -70,16 +75,16 @@ function trackById(tracks: readonly TrackInfo[] | undefined, trackId: number): T
 /**
  * Reads one traf. `dataBase` is where its data starts unless its tfhd says otherwise: the moof's
  * first byte for the first traf, the end of the previous traf's data for the next ones.
- * Returns the facts and where the traf's data ends (NaN when unknown).
+ * Returns the facts; leaves where the traf's data ends in `trafDataEnd`.
  */
-function readTraf(traf: BoxCursor, tracks: readonly TrackInfo[] | undefined, moofOffset: number, dataBase: number): [TrackFragmentInfo, number] {
+function readTraf(traf: BoxCursor, box: BoxCursor, tracks: readonly TrackInfo[] | undefined, moofOffset: number, dataBase: number): TrackFragmentInfo {
   const b = traf.bytes;
   // The tfhd comes first in practice (and per spec); look it up before reading the truns.
-  const c = new BoxCursor(b, traf.start, traf.end, traf.base);
-  let tfhd: Tfhd | undefined;
+  const c = box.restart(traf.start, traf.end);
+  let tfhd: typeof TFHD_SCRATCH | undefined;
   while (c.next()) {
     if (c.code === TFHD) {
-      tfhd = readTfhd(c);
+      tfhd = readTfhd(c, TFHD_SCRATCH);
       break;
     }
   }
@@ -105,14 +110,14 @@ function readTraf(traf: BoxCursor, tracks: readonly TrackInfo[] | undefined, moo
   let decodeOffset = 0;
   let earliest = Infinity;
   let firstSampleSeen = false;
-  const box = new BoxCursor(b, traf.start, traf.end, traf.base);
+  box.restart(traf.start, traf.end);
   while (box.next()) {
     if (box.code === TFDT) {
       const v1 = b[box.start] === 1;
       box.require(v1 ? 12 : 8);
       info.baseMediaDecodeTime = v1 ? u64Exact(b, box.start + 4) : BigInt(u32(b, box.start + 4));
     } else if (box.code === TRUN) {
-      const run = runLayout(box);
+      const run = runLayout(box, RUN_SCRATCH);
       const { count, stride, durationAt, sizeAt, ctoAt } = run;
       if (run.dataOffset !== undefined) dataEnd = trafBase + run.dataOffset;
       if (count > 0 && !firstSampleSeen) {
@@ -138,17 +143,20 @@ function readTraf(traf: BoxCursor, tracks: readonly TrackInfo[] | undefined, moo
   }
   if (!Number.isNaN(decodeOffset)) {
     info.duration = decodeOffset;
-    if (info.baseMediaDecodeTime !== undefined && earliest !== Infinity) {
-      info.earliestPresentationTime = info.baseMediaDecodeTime + BigInt(earliest);
-    }
+    const base = info.baseMediaDecodeTime;
+    // Without composition offsets the earliest is the first sample: the same bigint, no arithmetic.
+    if (base !== undefined && earliest !== Infinity) info.earliestPresentationTime = earliest === 0 ? base : base + BigInt(earliest);
   }
-  return [info, dataEnd];
+  trafDataEnd = dataEnd;
+  return info;
 }
 
 /** Reads a `moof` box whose payload is `b[moof.start, moof.end)`. */
 export function readMoof(b: Uint8Array, moof: ChildBox, base = 0, init?: InitInfo): MoofInfo {
   const info: MoofInfo = { sequenceNumber: undefined, tracks: [], dataEnd: undefined };
   const c = new BoxCursor(b, moof.start, moof.end, base);
+  // One cursor for the boxes inside every traf.
+  const inner = new BoxCursor(b, 0, 0, base);
   let dataEnd = moof.offset;
   let end = 0;
   while (c.next()) {
@@ -156,11 +164,10 @@ export function readMoof(b: Uint8Array, moof: ChildBox, base = 0, init?: InitInf
       c.require(8);
       info.sequenceNumber = u32(b, c.start + 4);
     } else if (c.code === TRAF) {
-      const [traf, trafEnd] = readTraf(c, init?.tracks, moof.offset, dataEnd);
-      info.tracks.push(traf);
-      dataEnd = trafEnd;
+      info.tracks.push(readTraf(c, inner, init?.tracks, moof.offset, dataEnd));
+      dataEnd = trafDataEnd;
       // NaN stays NaN through Math.max.
-      end = Math.max(end, trafEnd);
+      end = Math.max(end, dataEnd);
     }
   }
   if (info.tracks.length > 0 && !Number.isNaN(end)) info.dataEnd = end;

@@ -39,8 +39,13 @@ export interface Tfhd {
   flags: number | undefined;
 }
 
-/** Reads the tfhd the cursor is on. */
-export function readTfhd(c: BoxCursor): Tfhd {
+/** A Tfhd to fill (the moof reader keeps one and reuses it: no allocation per traf). */
+export function newTfhd(): Tfhd {
+  return { trackId: 0, baseDataOffset: undefined, baseIsMoof: false, duration: undefined, size: undefined, flags: undefined };
+}
+
+/** Reads the tfhd the cursor is on into `into`. */
+export function readTfhd(c: BoxCursor, into: Tfhd = newTfhd()): Tfhd {
   const b = c.bytes;
   c.require(8);
   const flags = flagsAt(b, c.start);
@@ -55,14 +60,13 @@ export function readTfhd(c: BoxCursor): Tfhd {
   const flagsFieldAt = flags & TFHD_DEFAULT_FLAGS ? at : -1;
   if (flagsFieldAt >= 0) at += 4;
   c.require(at - c.start);
-  return {
-    trackId: u32(b, c.start + 4),
-    baseDataOffset: baseAt >= 0 ? u32(b, baseAt) * 2 ** 32 + u32(b, baseAt + 4) : undefined,
-    baseIsMoof: (flags & TFHD_DEFAULT_BASE_IS_MOOF) !== 0,
-    duration: durationAt >= 0 ? u32(b, durationAt) : undefined,
-    size: sizeAt >= 0 ? u32(b, sizeAt) : undefined,
-    flags: flagsFieldAt >= 0 ? u32(b, flagsFieldAt) : undefined,
-  };
+  into.trackId = u32(b, c.start + 4);
+  into.baseDataOffset = baseAt >= 0 ? u32(b, baseAt) * 2 ** 32 + u32(b, baseAt + 4) : undefined;
+  into.baseIsMoof = (flags & TFHD_DEFAULT_BASE_IS_MOOF) !== 0;
+  into.duration = durationAt >= 0 ? u32(b, durationAt) : undefined;
+  into.size = sizeAt >= 0 ? u32(b, sizeAt) : undefined;
+  into.flags = flagsFieldAt >= 0 ? u32(b, flagsFieldAt) : undefined;
+  return into;
 }
 
 /** Where a trun's fields lie: per-sample field offsets are relative to each sample's record. */
@@ -84,8 +88,13 @@ export interface RunLayout {
   signedCto: boolean;
 }
 
-/** Reads the layout of the trun the cursor is on; checks that every record fits the box. */
-export function runLayout(c: BoxCursor): RunLayout {
+/** A RunLayout to fill (reused like `newTfhd()`'s). */
+export function newRunLayout(): RunLayout {
+  return { count: 0, dataOffset: undefined, firstSampleFlags: undefined, samplesAt: 0, stride: 0, durationAt: -1, sizeAt: -1, flagsAt: -1, ctoAt: -1, signedCto: false };
+}
+
+/** Reads the layout of the trun the cursor is on into `into`; checks that every record fits the box. */
+export function runLayout(c: BoxCursor, into: RunLayout = newRunLayout()): RunLayout {
   const b = c.bytes;
   c.require(8);
   const flags = flagsAt(b, c.start);
@@ -104,11 +113,17 @@ export function runLayout(c: BoxCursor): RunLayout {
     p += 4;
   }
   let stride = 0;
-  const durationAt = flags & TRUN_DURATION ? (stride += 4) - 4 : -1;
-  const sizeAt = flags & TRUN_SIZE ? (stride += 4) - 4 : -1;
-  const flagsAt_ = flags & TRUN_FLAGS ? (stride += 4) - 4 : -1;
-  const ctoAt = flags & TRUN_CTO ? (stride += 4) - 4 : -1;
+  into.durationAt = flags & TRUN_DURATION ? (stride += 4) - 4 : -1;
+  into.sizeAt = flags & TRUN_SIZE ? (stride += 4) - 4 : -1;
+  into.flagsAt = flags & TRUN_FLAGS ? (stride += 4) - 4 : -1;
+  into.ctoAt = flags & TRUN_CTO ? (stride += 4) - 4 : -1;
   // Checked before any loop: a huge sample_count in a small box must not make us spin.
   c.require(p - c.start + count * stride);
-  return { count, dataOffset, firstSampleFlags, samplesAt: p, stride, durationAt, sizeAt, flagsAt: flagsAt_, ctoAt, signedCto: b[c.start] !== 0 };
+  into.count = count;
+  into.dataOffset = dataOffset;
+  into.firstSampleFlags = firstSampleFlags;
+  into.samplesAt = p;
+  into.stride = stride;
+  into.signedCto = b[c.start] !== 0;
+  return into;
 }
