@@ -61,6 +61,16 @@ async function playlist(dir: string, tracker?: MediaPlaylistTracker): Promise<st
 
 const uris = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('chunk-'));
 
+test('what the MPD leaves out (codecs, picture size) comes from the init segment', async () => {
+  const bare = NUMBERED.replace(' codecs="avc1.64000c"', '').replace(' width="160" height="90"', '');
+  const dir = await channel(bare);
+  await waitUntil(() => o.origin.streams.channel(`${dir}/out.mpd`)?.renditions[0]?.info.codecs !== undefined, 2000, 'init facts');
+  for (let n = 1; n <= 2; n++) assert.is((await upload(dir, n, segmentAt(n - 1))).status, 201);
+  const multivariant = await http(o.port, 'GET', `${dir}/out.m3u8`);
+  assert.is(multivariant.status, 200, multivariant.body.toString());
+  assert.match(multivariant.body.toString(), 'CODECS="avc1.64000c",RESOLUTION=160x90');
+});
+
 test('a segment uploaded again (a retry) keeps its number: no discontinuity, no hole', async () => {
   const dir = await channel();
   const tracker = new MediaPlaylistTracker('retry');

@@ -43,7 +43,7 @@ export interface SegmentName {
 
 export class Rendition implements RenditionView {
   info: RenditionInfo;
-  init: InitInfo | undefined;
+  private initFacts: InitInfo | undefined;
   /** The init's bytes: a re-upload with other bytes is an encoder restart. */
   initBytes: Uint8Array | undefined;
   /** Set when the init changed: the next segment starts a discontinuity. */
@@ -69,13 +69,23 @@ export class Rendition implements RenditionView {
     readonly playlistUri: string,
     private readonly relative: (key: string) => string,
   ) {
-    this.info = infoOf(decl, relative);
+    this.info = infoOf(decl, undefined, relative);
+  }
+
+  /** The init segment's facts (timescales, trex defaults, codec strings), once it arrived. */
+  get init(): InitInfo | undefined {
+    return this.initFacts;
+  }
+
+  set init(init: InitInfo | undefined) {
+    this.initFacts = init;
+    this.info = infoOf(this.decl, init, this.relative);
   }
 
   /** A new MPD version re-declared this rendition. */
   redeclare(decl: RenditionDecl): void {
     this.decl = decl;
-    this.info = infoOf(decl, this.relative);
+    this.info = infoOf(decl, this.initFacts, this.relative);
   }
 
   get nextUri(): string | undefined {
@@ -140,17 +150,22 @@ export class Rendition implements RenditionView {
   }
 }
 
-function infoOf(decl: RenditionDecl, relative: (key: string) => string): RenditionInfo {
+/**
+ * What the MPD declares, with what it leaves out taken from the init segment's track (CMAF: one
+ * track per init): codec string, picture size, sampling rate, channels. The MPD wins where both say.
+ */
+function infoOf(decl: RenditionDecl, init: InitInfo | undefined, relative: (key: string) => string): RenditionInfo {
+  const track = init?.tracks[0];
   return {
     id: decl.id,
     type: decl.type,
     bandwidth: decl.bandwidth,
-    codecs: decl.codecs,
-    width: decl.width,
-    height: decl.height,
+    codecs: decl.codecs ?? track?.codecString,
+    width: decl.width ?? track?.width,
+    height: decl.height ?? track?.height,
     frameRate: decl.frameRate,
-    audioSamplingRate: decl.audioSamplingRate,
-    channels: decl.channels,
+    audioSamplingRate: decl.audioSamplingRate ?? track?.sampleRate,
+    channels: decl.channels ?? (track?.channelCount === undefined ? undefined : String(track.channelCount)),
     lang: decl.lang,
     initUri: decl.initKey === undefined ? undefined : relative(decl.initKey),
     segmentDuration: decl.duration === undefined ? undefined : decl.duration / decl.timescale,
