@@ -148,6 +148,8 @@ export class Parser {
     try {
       this.advance(events);
     } catch (err) {
+      // A chunk complete but for a further mdat that never came is delivered, not lost.
+      if (this.moreMdat && this.box === null && err instanceof BoxStreamError) this.emitChunk(this.pos, events);
       throw this.fail(err, events.splice(0));
     }
     // Most pushes complete nothing (a chunk spans many pieces): they allocate no array.
@@ -214,14 +216,14 @@ export class Parser {
 
   private beginBox(h: BoxHeader, events: ParseEvent[]): void {
     const t = h.type;
-    if (isJunkType(t) || (h.offset === 0 && !FIRST_TYPES.has(t))) {
-      throw new BoxStreamError('JUNK', `not a box header${textHint(h)}`, h.offset, t, h.size);
-    }
     if (this.moreMdat && t !== 'mdat') {
       // The media data the moof points at beyond its mdat is not in another mdat: the chunk
-      // ends where it is.
+      // ends where it is (before this box is judged: a bad box must not take the chunk with it).
       this.moreMdat = false;
       this.emitChunk(h.offset, events);
+    }
+    if (isJunkType(t) || (h.offset === 0 && !FIRST_TYPES.has(t))) {
+      throw new BoxStreamError('JUNK', `not a box header${textHint(h)}`, h.offset, t, h.size);
     }
     if (h.offset + h.size > Number.MAX_SAFE_INTEGER) {
       throw new BoxStreamError('TOO_LARGE', 'box ends beyond 2^53 - 1', h.offset, t, h.size);
@@ -526,6 +528,7 @@ export class Parser {
     this.emsg = undefined;
     this.sidx = undefined;
     this.moof = undefined;
+    this.moreMdat = false;
     this.pieces.release(next);
   }
 

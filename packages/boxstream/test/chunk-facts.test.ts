@@ -86,6 +86,22 @@ test('a moof whose media data spans two mdats is one chunk; the next box ends it
     if (parser.push(two.subarray(i, i + 1)).some((e) => e.kind === 'chunk') && completedAt < 0) completedAt = i + 1;
   }
   assert.is(completedAt, firstEnd);
+  // The second mdat too large to hold: it streams as part of the chunk, and the next chunk follows.
+  const big = concat([init(), m, box('mdat', [1, 2, 3, 4]), box('mdat', new Uint8Array(5000)), moof({ seq: 2 }), box('mdat', [])]);
+  const streamed = parseIn(big, [100, 400, 900], { maxChunkSize: 1000 });
+  assert.equal(kinds(streamed).filter((k) => k !== 'data'), ['header', 'chunk', 'chunk']);
+  assert.ok(sameBytes(bytesOf(streamed), big));
+  // A bad box after such a chunk: the complete chunk comes with the error, not lost.
+  for (const bad of [new Uint8Array([0, 0, 0, 11, 0, 1, 2, 3, 4, 5, 6]), new Uint8Array([0, 0, 0, 3, 0x6d, 0x6f, 0x6f, 0x66])]) {
+    const parser = new Parser();
+    try {
+      parser.push(concat([init(), m, box('mdat', [1, 2, 3, 4]), bad]));
+      assert.unreachable();
+    } catch (err) {
+      assert.instance(err, BoxStreamError);
+      assert.equal((err as BoxStreamError).events.map((e) => e.kind), ['header', 'chunk']);
+    }
+  }
   // The data it points at never comes: the chunk ends at the next box, or at the end of the stream.
   const short = concat([init(), m, box('mdat', [1, 2, 3, 4])]);
   assert.equal(kinds(parseAll(concat([short, box('free', [])]))), ['header', 'chunk', 'box:free']);

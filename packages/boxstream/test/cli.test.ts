@@ -26,7 +26,12 @@ function run(args: string[], stdin?: Uint8Array): Promise<{ code: number | null;
     let err = '';
     child.stdout.on('data', (b) => (out += b));
     child.stderr.on('data', (b) => (err += b));
-    child.on('close', (code) => resolve({ code, out, err }));
+    // A CLI that never ends (a follow loop gone wrong) fails the test instead of hanging it.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
     if (stdin) {
       // Write in pieces with pauses, as a live upload would arrive.
       let at = 0;
@@ -145,13 +150,17 @@ test('inspect URL.m3u8 follows a live stream: init, the segment being written ch
     child.stderr.on('data', (b) => (err += b));
     const closed = new Promise<number | null>((r) => child.on('close', r));
     // The first chunk of the segment being written is printed while the rest is still held.
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no chunk of segment 2 printed:\n${out}\n${err}`)), 15000);
       child.stdout.on('data', (b) => {
         out += b;
-        if (/segment 2 .*seg2\.m4s\nchunk .*\n/.test(out)) resolve();
+        if (/segment 2 .*seg2\.m4s\nchunk .*\n/.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
       });
     });
-    assert.not.match(out, /ENDLIST/);
+    assert.not.ok(o.asked.some((u) => u.includes('_HLS_msn=3')), 'segment 2 is still being read');
     o.release();
     assert.is(await closed, 0, err);
     const lines = out.trim().split('\n');
@@ -163,6 +172,76 @@ test('inspect URL.m3u8 follows a live stream: init, the segment being written ch
     assert.ok(lines.filter((l) => l.startsWith('chunk')).every((l) => /\s0\.200\s/.test(l)), 'every chunk has its duration');
     // Then a blocking reload for the next segment found the stream ended.
     assert.ok(o.asked.includes('/live/out.m3u8?_HLS_msn=3&_HLS_part=0'), o.asked.join(' '));
+  } finally {
+    await o.close();
+  }
+});
+
+/**
+ * An LL-HLS server whose parts are files of their own (no byte ranges), 3 segments of 2 parts,
+ * advancing one part per blocking request it holds: `_HLS_msn`/`_HLS_part` answered once that
+ * part exists. `jump` makes the window skip ahead after the first segment is served.
+ */
+async function partFileOrigin(opts: { jump?: boolean } = {}) {
+  const stream = fixture('lldash-stream.mp4');
+  const init = stream.subarray(0, 795);
+  const seg = stream.subarray(795, 795 + 22169);
+  let parts = 2; // parts published so far (segment 1 complete)
+  const playlistRequests: string[] = [];
+  let jumped = false;
+  const text = () => {
+    const first = jumped ? 5 : 1;
+    const done = jumped ? 6 : Math.floor(parts / 2);
+    let body = `#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:1\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.5\n#EXT-X-PART-INF:PART-TARGET=0.5\n#EXT-X-MEDIA-SEQUENCE:${first}\n#EXT-X-MAP:URI="init.mp4"\n`;
+    for (let n = first; n <= done; n++) body += `#EXT-X-PART:DURATION=0.5,URI="s${n}.p0.m4s"\n#EXT-X-PART:DURATION=0.5,URI="s${n}.p1.m4s"\n#EXTINF:1.0,\ns${n}.m4s\n`;
+    if (!jumped && parts % 2 === 1) body += `#EXT-X-PART:DURATION=0.5,URI="s${done + 1}.p0.m4s"\n`;
+    if (jumped || parts >= 6) body += '#EXT-X-ENDLIST\n';
+    return body;
+  };
+  const server = createServer((req, res) => {
+    const url = new URL(req.url!, 'http://x');
+    if (url.pathname === '/p/out.m3u8') {
+      playlistRequests.push(req.url!);
+      const msn = Number(url.searchParams.get('_HLS_msn') ?? 0);
+      const part = Number(url.searchParams.get('_HLS_part') ?? 0);
+      // Hold until that part exists: publish parts until it does (a fast encoder).
+      while (!jumped && parts < 6 && parts < (msn - 1) * 2 + part + 1) parts++;
+      return void res.end(text());
+    }
+    if (url.pathname === '/p/init.mp4') return void res.end(init);
+    if (/^\/p\/s\d\.m4s$/.test(url.pathname)) {
+      res.end(seg);
+      if (opts.jump) jumped = true;
+      return;
+    }
+    res.statusCode = 404;
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { base, playlistRequests, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+test('inspect URL.m3u8 with parts as separate files: each segment once it is listed, no busy loop', async () => {
+  const o = await partFileOrigin();
+  try {
+    const r = await run(['inspect', `${o.base}/p/out.m3u8`]);
+    assert.is(r.code, 0, r.err);
+    assert.equal(r.out.match(/^# segment .*$/gm), [`# segment 1 ${o.base}/p/s1.m4s`, `# segment 2 ${o.base}/p/s2.m4s`, `# segment 3 ${o.base}/p/s3.m4s`]);
+    // At most two blocking reloads per segment (its first part, then the part after it).
+    assert.ok(o.playlistRequests.length <= 1 + 2 * 3, o.playlistRequests.join(' '));
+  } finally {
+    await o.close();
+  }
+});
+
+test('inspect URL.m3u8 whose window moved past the next segment: says so and goes on at the window', async () => {
+  const o = await partFileOrigin({ jump: true });
+  try {
+    const r = await run(['inspect', `${o.base}/p/out.m3u8`]);
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out, /# segments 2-4 left the playlist before they were read/);
+    assert.equal(r.out.match(/^# segment \d+/gm), ['# segment 1', '# segment 5', '# segment 6']);
   } finally {
     await o.close();
   }

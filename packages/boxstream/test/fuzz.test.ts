@@ -21,7 +21,7 @@ const names = [
     .filter((d) => d.isDirectory())
     .flatMap((d) => readdirSync(join(here, 'fixtures', d.name)).filter((f) => /\.(mp4|m4s)$/.test(f)).map((f) => `${d.name}/${f}`)),
 ];
-const CASES_PER_FILE = 60;
+const CASES_PER_FILE = 80;
 
 /** One mutation of `input`, chosen by `rand`. */
 function mutate(input: Uint8Array, rand: () => number): Uint8Array {
@@ -62,7 +62,8 @@ for (const name of names) {
       const rand = random(seed);
       let input = mutate(original, rand);
       if (rand() < 0.3) input = mutate(input, rand);
-      const parser = new Parser({ maxBoxSize: 1 << 20, maxChunkSize: 1 << 18 });
+      // Every other case with small limits, so progressive (streamed) units are fuzzed too.
+      const parser = n % 2 === 0 ? new Parser({ maxBoxSize: 1 << 20, maxChunkSize: 1 << 18 }) : new Parser({ maxBoxSize: 4096, maxChunkSize: 1500 });
       const events: ParseEvent[] = [];
       let error: unknown;
       try {

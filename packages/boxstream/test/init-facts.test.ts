@@ -99,11 +99,32 @@ test('Opus, FLAC (exact rate above 65,535 Hz), AC-3 and E-AC-3 channels, srat', 
   // AC-3 5.1: acmod 7 (3/2) + LFE.
   const dac3 = box('dac3', bits([0, 2], [8, 5], [0, 3], [7, 3], [1, 1], [10, 5], [0, 5]));
   assert.equal([audio('ac-3', 2, 48000, dac3).codecString, audio('ac-3', 2, 48000, dac3).channelCount], ['ac-3', 6]);
-  // E-AC-3 7.1: 5.1 independent substream + a dependent one with Lrs/Rrs (chan_loc bit 7).
-  const dec3 = box('dec3', bits([448, 13], [0, 3], [0, 2], [16, 5], [0, 1], [0, 1], [0, 3], [7, 3], [1, 1], [0, 3], [1, 4], [1 << 7, 9]));
-  assert.equal([audio('ec-3', 2, 48000, dec3).codecString, audio('ec-3', 2, 48000, dec3).channelCount], ['ec-3', 8]);
+  // E-AC-3: a 5.1 independent substream + a dependent one whose chan_loc (Table F.6.1, bit 0 =
+  // Lc/Rc, bit 1 = Lrs/Rrs, ..., bit 8 = LFE2) adds channels: Lrs/Rrs makes 7.1, LFE2 one more.
+  const dec3 = (chanLoc: number) => box('dec3', bits([448, 13], [0, 3], [0, 2], [16, 5], [0, 1], [0, 1], [0, 3], [7, 3], [1, 1], [0, 3], [1, 4], [chanLoc, 9]));
+  assert.equal([audio('ec-3', 2, 48000, dec3(0b10)).codecString, audio('ec-3', 2, 48000, dec3(0b10)).channelCount], ['ec-3', 8]);
+  assert.is(audio('ec-3', 2, 48000, dec3(1 << 8)).channelCount, 7);
+  assert.is(audio('ec-3', 2, 48000, dec3(0b1000)).channelCount, 7, 'Ts: one channel');
   // srat (AudioSampleEntryV1's exact rate).
   assert.is(audio('ipcm', 2, 0, fullBox('srat', 0, 0, u32Bytes(192000))).sampleRate, 192000);
+});
+
+test('mp4v video with an esds: a codec string, and no audio facts from its decoder config', () => {
+  // A VOS header (00 00 01 b0) as DecoderSpecificInfo: not an AudioSpecificConfig.
+  const t = video('mp4v', esds(0x20, [0, 0, 1, 0xb0, 1]));
+  assert.is(t.codecString, 'mp4v.20');
+  assert.is(t.sampleRate, undefined);
+  assert.is(t.channelCount, undefined);
+});
+
+test('QuickTime sound description version 2: rate and channels from its own fields', () => {
+  const fields = new Uint8Array(64);
+  fields.set([0, 2], 8); // version 2
+  fields.set([0, 3, 0, 16, 0xff, 0xfe, 0, 0, 0, 1, 0, 0, 0, 0, 0, 72], 16); // always3 ... sizeOfStructOnly
+  new DataView(fields.buffer).setFloat64(32, 96000);
+  fields.set(u32Bytes(6), 40);
+  const t = track({ handler: 'soun', timescale: 96000, entry: box('lpcm', fields) });
+  assert.equal([t.sampleRate, t.channelCount], [96000, 6]);
 });
 
 test('encrypted entries: codec string of the original format; sinf and pssh facts', () => {

@@ -89,23 +89,33 @@ async function* follow(url: string, text: string, options: SourceOptions): Async
   let msn = playlist.endList ? playlist.mediaSequence : playlist.nextUri !== undefined ? playlist.mediaSequence + playlist.segments.length : (last?.msn ?? playlist.mediaSequence);
   let done = 0;
   const limit = options.segments ?? Infinity;
+  // The media sequence number to hold a blocking reload for: first `msn` itself (its first part
+  // names it when parts are byte ranges of it), then the one after it (held until `msn` is
+  // complete and listed, when parts are files of their own).
+  let ask = msn;
   while (done < limit) {
+    if (msn < playlist.mediaSequence) {
+      // The window moved on while a segment was read: go on at its start.
+      yield { kind: 'note', text: `segments ${msn}-${playlist.mediaSequence - 1} left the playlist before they were read` };
+      msn = ask = playlist.mediaSequence;
+    }
     const uri = playlist.segments.find((s) => s.msn === msn)?.uri ?? (msn === playlist.mediaSequence + playlist.segments.length ? playlist.nextUri : undefined);
     if (uri !== undefined) {
       const segmentUrl = new URL(uri, url).href;
       yield { kind: 'note', text: `segment ${msn} ${segmentUrl}` };
       yield* parseBody(await get(segmentUrl), init);
       done++;
-      msn++;
+      msn = ask = msn + 1;
       continue;
     }
     if (playlist.endList) return;
     // Not listed yet: ask for it (held by a blocking server until it exists), or poll.
     if (playlist.canBlock) {
-      const ask = new URL(url);
-      ask.searchParams.set('_HLS_msn', String(msn));
-      ask.searchParams.set('_HLS_part', '0');
-      playlist = mediaPlaylist(await (await get(ask.href)).text());
+      const reload = new URL(url);
+      reload.searchParams.set('_HLS_msn', String(ask));
+      reload.searchParams.set('_HLS_part', '0');
+      playlist = mediaPlaylist(await (await get(reload.href)).text());
+      ask = msn + 1;
     } else {
       await new Promise((r) => setTimeout(r, (playlist.targetDuration * 1000) / 2));
       playlist = mediaPlaylist(await (await get(url)).text());

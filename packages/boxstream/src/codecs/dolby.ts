@@ -6,7 +6,10 @@ import { dec2 } from './format.js';
 
 /** Full-bandwidth channels per acmod (audio coding mode). */
 const ACMOD_CHANNELS = [2, 1, 2, 3, 3, 4, 4, 5];
-/** Channels per chan_loc bit of a dependent substream, from bit 8 (Lc/Rc) down to bit 0 (LFE2). */
+/**
+ * Channels per chan_loc bit of a dependent substream (Table F.6.1), bit 0 first: Lc/Rc, Lrs/Rrs,
+ * Cs, Ts, Lsd/Rsd, Lw/Rw, Lvh/Rvh, Cvh, LFE2.
+ */
 const CHAN_LOC_CHANNELS = [2, 2, 1, 1, 2, 2, 2, 1, 1];
 
 /** Channels (LFE included) of an AC-3 stream from its `dac3` box. */
@@ -29,7 +32,7 @@ export function ec3Channels(b: Uint8Array, dec3: ChildBox): number {
   let channels = ACMOD_CHANNELS[acmod] + lfe;
   if (dependents > 0 && dec3.end - dec3.start >= 6) {
     const chanLoc = ((b[at + 2] & 1) << 8) | b[at + 3];
-    for (let bit = 8; bit >= 0; bit--) if (chanLoc & (1 << bit)) channels += CHAN_LOC_CHANNELS[8 - bit];
+    for (let bit = 0; bit < 9; bit++) if (chanLoc & (1 << bit)) channels += CHAN_LOC_CHANNELS[bit];
   }
   return channels;
 }

@@ -71,7 +71,10 @@ export function readEsds(b: Uint8Array, esds: ChildBox): EsdsInfo | undefined {
     avgBitrate: u32(b, c + 9),
   };
   const dsi = descriptor(b, c + 13, config[2]);
-  if (dsi && dsi[0] === 0x05 && dsi[2] > dsi[1]) {
+  // The DecoderSpecificInfo is an AudioSpecificConfig only for MPEG-4 audio (0x40) and MPEG-2
+  // AAC (0x66-0x68); for video (mp4v: a VOS header) or MP3 it is something else.
+  const aac = info.objectType === 0x40 || (info.objectType >= 0x66 && info.objectType <= 0x68);
+  if (aac && dsi && dsi[0] === 0x05 && dsi[2] > dsi[1]) {
     const bits = new Bits(b, dsi[1], dsi[2]);
     let aot = bits.read(5);
     if (aot === 31) aot = 32 + bits.read(6);

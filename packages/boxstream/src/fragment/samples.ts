@@ -2,6 +2,7 @@
 // path reads the totals (fragment/moof.ts), and this costs nothing until it is called.
 import { BoxCursor } from '../boxes.js';
 import { u32 } from '../bytes.js';
+import { BoxStreamError } from '../errors.js';
 import type { ChunkEvent } from '../events.js';
 import type { InitInfo } from '../init/moov.js';
 import { readTfhd, runLayout, TFDT, TFHD, TRUN, type Tfhd } from './run.js';
@@ -99,6 +100,11 @@ export function* samples(chunk: ChunkEvent, init: InitInfo | undefined = chunk.i
     while (runs.next()) {
       if (runs.code !== TRUN) continue;
       const run = runLayout(runs);
+      // Every sample has at least one byte of media: a count beyond the chunk's bytes is not a
+      // stream, and iterating it would take minutes (a trun with no per-sample fields is 16 bytes).
+      if (chunk.size > 0 && run.count > chunk.size) {
+        throw new BoxStreamError('BAD_BOX', `trun sample_count ${run.count} exceeds the chunk's ${chunk.size} bytes`, runs.offset, 'trun', runs.size);
+      }
       if (run.dataOffset !== undefined) data = trafBase + run.dataOffset;
       for (let i = 0, q = run.samplesAt; i < run.count; i++, q += run.stride) {
         const duration = run.durationAt >= 0 ? u32(b, q + run.durationAt) : defaultDuration;

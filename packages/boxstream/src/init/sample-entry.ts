@@ -49,8 +49,15 @@ export function readSampleEntry(b: Uint8Array, entry: ChildBox, handler: string,
     facts.width = u16(b, entry.start + 24);
     facts.height = u16(b, entry.start + 26);
   } else if (handler === 'soun' && len >= AUDIO_FIELDS) {
-    facts.channelCount = u16(b, entry.start + 16);
-    facts.sampleRate = u32(b, entry.start + 24) >>> 16;
+    if (u16(b, entry.start + 8) === 2 && len >= 44) {
+      // QuickTime sound description version 2: a float64 rate at 32 and a u32 channel count at
+      // 40 (the version 0 fields then hold the constants 3 and 65536).
+      facts.sampleRate = new DataView(b.buffer, b.byteOffset + entry.start + 32, 8).getFloat64(0);
+      facts.channelCount = u32(b, entry.start + 40);
+    } else {
+      facts.channelCount = u16(b, entry.start + 16);
+      facts.sampleRate = u32(b, entry.start + 24) >>> 16;
+    }
   }
   let children: ChildBox[] = [];
   const at = childrenAt(b, entry, handler);
@@ -73,10 +80,12 @@ export function readSampleEntry(b: Uint8Array, entry: ChildBox, handler: string,
       esds = readEsds(b, esdsBox);
       if (esds?.maxBitrate) facts.maxBitrate = esds.maxBitrate;
       if (esds?.avgBitrate) facts.avgBitrate = esds.avgBitrate;
+    }
+    if (esds && handler === 'soun') {
       // A rate the 16.16 field cannot hold (above 65,535 Hz) is exact only here.
-      if (esds?.sampleRate && esds.sampleRate > 0xffff) facts.sampleRate = esds.sampleRate;
+      if (esds.sampleRate && esds.sampleRate > 0xffff) facts.sampleRate = esds.sampleRate;
       // Muxers often write 2 in the entry's channelcount whatever the stream holds.
-      const channels = ASC_CHANNELS[esds?.channelConfiguration ?? 0];
+      const channels = ASC_CHANNELS[esds.channelConfiguration ?? 0];
       if (channels) facts.channelCount = channels;
     }
     const config = configBoxOf(format);
