@@ -106,6 +106,12 @@ export interface OriginOptions {
   warn?: (message: string) => void;
   /** Serve the `/player` page (dash.js / hls.js from local node_modules). Default true. */
   player?: boolean;
+  /**
+   * DASH-IF CMAF ingest (`.../Streams(<track>)`): segment length in seconds where the encoder does
+   * not mark segments with `styp`: a segment starts at the first independent chunk at or after each
+   * multiple of it on the decode timeline. Default 2.
+   */
+  ingestSegmentSeconds?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -141,6 +147,7 @@ export interface Settings {
   opsListener: 'any' | 'ingest';
   warn: (message: string) => void;
   player: boolean;
+  ingestSegmentSeconds: number;
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
@@ -202,5 +209,12 @@ export function resolveOptions(options: OriginOptions = {}): Settings {
     opsListener,
     warn: options.warn ?? stderrWarn,
     player: options.player ?? true,
+    ingestSegmentSeconds: positive('ingestSegmentSeconds', options.ingestSegmentSeconds, 2),
   };
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  const v = nonNegative(name, value, fallback);
+  if (v === 0) throw new RangeError(`${name} must be greater than 0`);
+  return v;
 }

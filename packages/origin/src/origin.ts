@@ -15,6 +15,7 @@ import { openTally } from './http/tally.js';
 import { utcNow } from './http/time.js';
 import { IngestAuth, admitIngest } from './ingest/auth.js';
 import { MemoryGate } from './ingest/memory-gate.js';
+import { CmafIngest } from './ingest/cmaf/receiver.js';
 import { handleDelete, handleWrite } from './ingest/write.js';
 import { answerHealth, answerMetrics, answerStreams } from './ops/health.js';
 import { OriginMetrics } from './ops/metrics.js';
@@ -118,6 +119,7 @@ function createRouter(ctx: OriginContext): Router {
   if (ctx.metricsPath !== false) router.at(ctx.metricsPath, ops(answerMetrics));
   if (ctx.healthPath !== false) router.at(ctx.healthPath, ops(answerHealth));
   if (ctx.streamsPath !== false) router.at(ctx.streamsPath, ops(answerStreams));
+  router.use(new CmafIngest(ctx, ctx.ingestSegmentSeconds).route);
   router.use(new PlaylistService(ctx, ctx.streams).route);
   if (ctx.player) {
     const player = createPlayerRoute({ timePath: ctx.timePath });

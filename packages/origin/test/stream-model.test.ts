@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixture, http, put, startOrigin, waitUntil, type TestOrigin } from './helpers.js';
+import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, startOrigin, waitUntil, type TestOrigin } from './helpers.js';
 import { MediaPlaylistTracker } from './helpers/llhls-validator.js';
 
 const INIT = fixture('lldash-init.mp4');
@@ -69,6 +69,23 @@ test('what the MPD leaves out (codecs, picture size) comes from the init segment
   const multivariant = await http(o.port, 'GET', `${dir}/out.m3u8`);
   assert.is(multivariant.status, 200, multivariant.body.toString());
   assert.match(multivariant.body.toString(), 'CODECS="avc1.64000c",RESOLUTION=160x90');
+});
+
+test('a media playlist is held until its first segment is complete (an empty live playlist is fatal to hls.js)', async () => {
+  const dir = await channel();
+  const up = await ChunkedUpload.start(o.port, `${dir}/chunk-0-00001.m4s`);
+  const chunks = fixtureChunks();
+  up.send(chunks[0]);
+  await waitUntil(() => o.origin.streams.channel(`${dir}/out.mpd`)?.renditions[0]?.segments[0]?.chunks.length === 1, 2000, 'first chunk in the model');
+  const holds = o.origin.metrics.holds;
+  const reader = await rawGet(o.port, `${dir}/out_0.m3u8`);
+  await waitUntil(() => o.origin.metrics.holds > holds, 2000, 'held');
+  for (const c of chunks.slice(1)) up.send(c);
+  assert.is((await up.end()).status, 201);
+  const r = await reader.until((x) => x?.status !== undefined && x.body.includes('#EXTINF'), 3000, 'answered with the segment');
+  assert.is(r.status, 200);
+  assert.match(r.body.toString(), /#EXTINF:1\.0\d*,\nchunk-0-00001\.m4s/);
+  reader.destroy();
 });
 
 test('a segment uploaded again (a retry) keeps its number: no discontinuity, no hole', async () => {

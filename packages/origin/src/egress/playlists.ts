@@ -123,6 +123,12 @@ export class PlaylistService {
       this.hold(x, channel, rendition, directives, this.ctx.holdMs);
       return true;
     }
+    if (rendition !== undefined && !playable(channel, rendition)) {
+      // Players take a live playlist without a complete segment for an empty one (hls.js: a
+      // fatal levelEmptyError on its first load): it waits for the first segment to complete.
+      this.hold(x, channel, rendition, directives, Math.max(this.ctx.holdMs, 3000 * channel.timing.targetDuration));
+      return true;
+    }
     if (rendition === undefined || hasEnded(channel, rendition) || directives.msn === undefined) {
       this.answer(x, channel, rendition, directives);
       return true;
@@ -191,7 +197,9 @@ export class PlaylistService {
     if (held.done) return;
     this.release(held);
     if (held.channel.timing === undefined) sendNotFound(held.x.res, 'no playlist yet: the stream has not published enough chunks');
-    else sendText(held.x.res, 503, `_HLS_msn=${held.directives.msn} _HLS_part=${held.directives.part ?? ''} did not appear in time`, { 'Retry-After': '1' });
+    else if (held.rendition !== undefined && !playable(held.channel, held.rendition)) {
+      sendText(held.x.res, 503, 'no complete segment yet', { 'Retry-After': '1' });
+    } else sendText(held.x.res, 503, `_HLS_msn=${held.directives.msn} _HLS_part=${held.directives.part ?? ''} did not appear in time`, { 'Retry-After': '1' });
   }
 
   private holdEarly(x: Exchange): void {
@@ -248,7 +256,8 @@ export class PlaylistService {
       }
       if (channel.timing === undefined) continue;
       const { rendition, directives } = held;
-      const ready = rendition === undefined || hasEnded(channel, rendition) || this.satisfied(rendition, directives, edgeOf(rendition));
+      const ready =
+        rendition === undefined || hasEnded(channel, rendition) || (playable(channel, rendition) && this.satisfied(rendition, directives, edgeOf(rendition)));
       if (!ready) continue;
       this.release(held);
       this.ctx.metrics.playlistHoldsAnswered++;
@@ -313,4 +322,14 @@ function send({ req, res }: Exchange, body: Buffer, cacheControl: string): void 
   if (req.method === 'HEAD') return void r.end();
   countSent(r, body.byteLength);
   r.end(body);
+}
+
+/**
+ * A media playlist worth answering: not one whose only segment is its first, still being
+ * written (an empty window, the encoder having deleted every segment, is answered as it is).
+ */
+function playable(channel: Channel, rendition: Rendition): boolean {
+  if (rendition.segments.length === 0) return true;
+  for (const s of rendition.segments) if (s.complete) return true;
+  return hasEnded(channel, rendition);
 }

@@ -1,0 +1,117 @@
+// A publishing point of CMAF ingest: its tracks, the clock that maps their decode times to
+// wallclock, and the LL-DASH MPD generated for them (`<publishing point>manifest.mpd`), stored
+// like an uploaded manifest, so the stream model reads it and the LL-HLS playlists follow
+// (`manifest.m3u8`, `manifest_<track>.m3u8`).
+import { samples, type ChunkEvent } from 'boxstream';
+import type { OriginContext } from '../../context.js';
+import { renderLiveMpd } from '../../packaging/dash/mpd.js';
+import { IngestTrack } from './track.js';
+
+/** Seconds of segments the MPD promises behind the live edge. */
+const TIME_SHIFT_SECONDS = 60;
+
+export class PublishingPoint {
+  readonly tracks = new Map<string, IngestTrack>();
+  /** Wallclock (epoch ms) of decode time 0, set by the first chunk; undefined until then. */
+  private availabilityStartTime: number | undefined;
+  /** The longest chunk seen, seconds. */
+  private chunkSeconds = 0;
+
+  constructor(
+    private readonly ctx: OriginContext,
+    readonly path: string,
+    private readonly segmentSeconds: number,
+  ) {}
+
+  get mpdKey(): string {
+    return `${this.path}manifest.mpd`;
+  }
+
+  track(id: string): IngestTrack {
+    let track = this.tracks.get(id);
+    if (track === undefined) this.tracks.set(id, (track = new IngestTrack(this.ctx, this, id, this.segmentSeconds)));
+    return track;
+  }
+
+  /** A track's chunk was published: the first one of a track puts it in the MPD. */
+  chunked(track: IngestTrack, event: ChunkEvent, bytes: number): void {
+    const t = event.info.tracks[0];
+    const seconds = event.info.duration;
+    let changed = false;
+    if (seconds !== undefined && seconds > this.chunkSeconds + 0.001) {
+      this.chunkSeconds = seconds;
+      changed = this.availabilityStartTime !== undefined;
+    }
+    if (this.availabilityStartTime === undefined && t?.baseMediaDecodeTime !== undefined && t.timescale) {
+      this.availabilityStartTime = anchor(event, t.timescale);
+      changed = true;
+    }
+    if (track.bandwidth === undefined && seconds) {
+      // A first guess from one chunk, generous: it is refined when a segment completes.
+      track.bandwidth = Math.ceil(((bytes * 8) / seconds) * 1.5);
+      track.frameRate = frameRate(event);
+      changed = true;
+    }
+    if (changed) this.write();
+  }
+
+  /** A segment of `track` completed with `bytes` over `seconds`: the declared bandwidth only grows. */
+  segmentDone(track: IngestTrack, bytes: number, seconds: number): void {
+    if (!(seconds > 0)) return;
+    const measured = Math.ceil(((bytes * 8) / seconds) * 1.1);
+    if (track.bandwidth !== undefined && measured <= track.bandwidth) return;
+    track.bandwidth = measured;
+    this.write();
+  }
+
+  /** A track's header changed (another encoder configuration): its facts in the MPD too. */
+  headerChanged(): void {
+    if (this.availabilityStartTime !== undefined) this.write();
+  }
+
+  /** Renders the MPD from the tracks that have media and stores it as the manifest. */
+  private write(): void {
+    const ast = this.availabilityStartTime;
+    if (ast === undefined) return;
+    const tracks = [...this.tracks.values()]
+      .filter((t) => t.init !== undefined && t.bandwidth !== undefined)
+      .map((t) => ({ id: t.id, init: t.init!, bandwidth: t.bandwidth!, frameRate: t.frameRate }));
+    const text = renderLiveMpd({
+      availabilityStartTime: ast,
+      publishTime: Date.now(),
+      segmentSeconds: this.segmentSeconds,
+      chunkSeconds: this.chunkSeconds || this.segmentSeconds,
+      timeShiftBufferDepth: TIME_SHIFT_SECONDS,
+      tracks,
+      utcTimingUrl: this.ctx.timePath === false ? undefined : this.ctx.timePath,
+    });
+    const store = this.ctx.store;
+    const object = store.create(this.mpdKey, { contentType: 'application/dash+xml', kind: 'manifest' });
+    object.publish(Buffer.from(text));
+    object.complete();
+    store.insert(object);
+  }
+}
+
+/**
+ * Wallclock of decode time 0, from the encoder's own clock where it says it (`prft`), else from
+ * now: the chunk just completed, so its last sample's end is live now.
+ */
+function anchor(event: ChunkEvent, timescale: number): number {
+  const prft = event.info.prft;
+  if (prft !== undefined && prft.trackId === event.info.tracks[0]?.trackId) {
+    return prft.wallclock - (Number(prft.mediaTime) / timescale) * 1000;
+  }
+  const t = event.info.tracks[0];
+  const end = Number(t.baseMediaDecodeTime) + (t.duration ?? 0);
+  return Date.now() - (end / timescale) * 1000;
+}
+
+/** Frames per second of a video chunk (from its sample durations), when it is one. */
+function frameRate(event: ChunkEvent): number | undefined {
+  const init = event.info.init?.tracks.find((x) => x.trackId === event.info.tracks[0]?.trackId);
+  if (init?.handler !== 'vide' || !init.timescale) return undefined;
+  const first = samples(event).next();
+  const d = first.done ? undefined : first.value.duration;
+  return d ? init.timescale / d : undefined;
+}

@@ -1,0 +1,174 @@
+// DASH-IF Live Media Ingest, Interface-1 (CMAF ingest): a POST or PUT to
+// `<publishing point>/Streams(<track>)` carries one CMAF track, as one long-running chunked
+// request or one request per segment. Its header becomes `<track>/init.mp4`, its chunks
+// segments `<track>/<n>.m4s` (track.ts), served like any uploaded object while they are written.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BoxStreamError, Parser, sniff, SNIFF_BYTES, type ParseEvent } from 'boxstream';
+import type { OriginContext } from '../../context.js';
+import type { Exchange, Route } from '../../http/router.js';
+import { whenDone } from '../../http/lifetime.js';
+import { refuse, sendContinue, sendEmpty } from '../../http/respond.js';
+import type { RequestTally } from '../../http/tally.js';
+import { admitUpload } from '../../ops/limits.js';
+import type { StoredObject } from '../../store/object.js';
+import { admitIngest } from '../auth.js';
+import { RequestBody, type BodySink } from '../body.js';
+import { ingestPath, type IngestPath } from './path.js';
+import { PublishingPoint } from './publishing-point.js';
+import type { IngestTrack } from './track.js';
+
+/** The publishing points pushed to this origin, and the route that receives their tracks. */
+export class CmafIngest {
+  private readonly points = new Map<string, PublishingPoint>();
+
+  constructor(
+    private readonly ctx: OriginContext,
+    /** Segment length when the encoder does not mark segments (styp), seconds. */
+    private readonly segmentSeconds: number,
+  ) {}
+
+  /** The track behind `path`, made on first use. */
+  track(path: IngestPath): IngestTrack {
+    let point = this.points.get(path.publishingPoint);
+    if (point === undefined) this.points.set(path.publishingPoint, (point = new PublishingPoint(this.ctx, path.publishingPoint, this.segmentSeconds)));
+    return point.track(path.track);
+  }
+
+  /** PUT and POST to `Streams(...)` paths; everything else goes on to the next route. */
+  readonly route: Route = ({ ctx, req, res, key, tally }: Exchange): boolean => {
+    if (req.method !== 'PUT' && req.method !== 'POST') return false;
+    const path = ingestPath(key);
+    if (path === undefined) return false;
+    if (!admitIngest(ctx, req, res, tally)) return true;
+    if (path === null) {
+      refuse(req, res, 400, 'Streams() must name a track with letters, digits, dot, dash or underscore');
+      return true;
+    }
+    if (!admitUpload(ctx, req, res)) return true;
+    new TrackPush(ctx, this.track(path), req, res, tally);
+    return true;
+  };
+}
+
+/** One request pushing a track: its body through boxstream into the track. */
+class TrackPush implements BodySink {
+  private readonly body: RequestBody;
+  private parser: Parser | undefined;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+
+  constructor(
+    private readonly ctx: OriginContext,
+    private readonly track: IngestTrack,
+    req: IncomingMessage,
+    private readonly res: ServerResponse,
+    tally: RequestTally,
+  ) {
+    // A long-running push has no total size: the limit applies to each segment (see publish).
+    this.body = new RequestBody(ctx, req, res, Infinity, tally);
+    // The newest push of a track takes it over (an encoder that reconnected, a backup).
+    const previous = track.owner as TrackPush | undefined;
+    track.owner = this;
+    previous?.body.fail(400, `track '${track.id}' is pushed by a newer request`);
+    ctx.metrics.uploadStarted();
+    whenDone(req, res, () => ctx.metrics.uploadEnded());
+    if (ctx.lifecycle.draining) res.shouldKeepAlive = false;
+    this.body.start(this);
+    // `Expect: 100-continue`: path, auth and limits passed, so the body is asked for.
+    sendContinue(res);
+  }
+
+  private get owns(): boolean {
+    return this.track.owner === this;
+  }
+
+  take(piece: Buffer): void {
+    if (this.parser === undefined) {
+      this.held.push(piece);
+      this.heldBytes += piece.byteLength;
+      if (this.heldBytes < SNIFF_BYTES) return;
+      const first = this.held.length === 1 ? this.held[0] : Buffer.concat(this.held);
+      this.held = [];
+      if (sniff(first) === undefined) return this.body.fail(415, 'not CMAF: the body does not start with an ISO-BMFF box');
+      // Per-segment requests carry no header: their chunks get the track's timescales.
+      this.parser = new Parser(this.track.init ? { init: this.track.init } : {});
+      return this.feed(first);
+    }
+    this.feed(piece);
+  }
+
+  private feed(piece: Buffer): void {
+    let events: readonly ParseEvent[];
+    try {
+      events = (this.parser as Parser).push(piece);
+    } catch (err) {
+      return this.failParse(err);
+    }
+    this.publish(events);
+  }
+
+  private publish(events: readonly ParseEvent[]): void {
+    const track = this.track;
+    for (const event of events) {
+      if (this.body.finished) return;
+      const parts = event.parts;
+      const unit = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      let into: StoredObject | null = null;
+      if (event.kind === 'header') {
+        track.takeHeader(unit, event.init);
+        // The parser goes on with this header's facts (a restart may bring a new one).
+      } else if (event.kind === 'chunk') {
+        const refusal = track.check(event);
+        if (refusal !== undefined) return this.body.fail(refusal.status, refusal.reason);
+        into = track.chunk(unit, event);
+      } else if (event.kind === 'data' && event.unit === 'chunk') {
+        into = track.data(unit);
+      }
+      // Other boxes (mfra, a trailing free) are not part of any segment.
+      this.body.discharge(unit.byteLength, into);
+      if (track.openBytes > this.ctx.maxObjectSize) {
+        return this.body.fail(413, `segment larger than the limit of ${this.ctx.maxObjectSize} bytes`);
+      }
+    }
+  }
+
+  end(): void {
+    if (this.parser === undefined && this.heldBytes > 0) {
+      // Fewer bytes than a box header: not CMAF.
+      return this.body.fail(415, 'not CMAF: the body is shorter than a box header');
+    }
+    if (this.parser !== undefined) {
+      let events: readonly ParseEvent[];
+      try {
+        events = this.parser.end();
+      } catch (err) {
+        return this.failParse(err);
+      }
+      this.publish(events);
+      if (this.body.finished) return;
+    }
+    this.body.finish();
+    // The push is over (a segment request, or the end of a long-running one): its segment is complete.
+    if (this.owns) {
+      this.track.closeSegment();
+      this.track.owner = undefined;
+    }
+    if (this.ctx.lifecycle.draining) this.res.shouldKeepAlive = false;
+    // An empty body is a probe of the endpoint (Interface-1, 7.1): 200 as well.
+    sendEmpty(this.res, 200);
+  }
+
+  stop(reason: string): void {
+    this.held = [];
+    if (!this.owns) return;
+    this.track.abortSegment(reason);
+    this.track.owner = undefined;
+  }
+
+  private failParse(err: unknown): void {
+    if (!(err instanceof BoxStreamError)) return this.body.failUnexpected(err);
+    this.publish(err.events);
+    if (this.body.finished) return;
+    this.body.fail(400, `malformed CMAF (${err.code}): ${err.message}`);
+  }
+}

@@ -1,0 +1,178 @@
+// DASH-IF Live Media Ingest, Interface-1: CMAF tracks pushed to `<publishing point>/Streams(<track>)`,
+// per segment (a small client: one request per segment) and as one long-running chunked POST from
+// real ffmpeg, as in the spec's informative example. Segments under stable URLs, readable while
+// written; the status codes the spec asks for; other tracks undisturbed by a bad one.
+import { spawn } from 'node:child_process';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Parser, type ChunkEvent } from 'boxstream';
+import { ChunkedUpload, fixture, http, rawGet, startOrigin, waitUntil, type TestOrigin } from './helpers.js';
+import { MediaPlaylistTracker } from './helpers/llhls-validator.js';
+import { readMpd } from '../src/stream/mpd.js';
+
+const STREAM = fixture('lldash-stream.mp4');
+const INIT = STREAM.subarray(0, 795);
+const SEGMENT_1 = STREAM.subarray(795, 795 + 22169);
+const SEGMENT_2 = STREAM.subarray(795 + 22169);
+const chunksOf = (bytes: Buffer) => [...new Parser({ init: INIT }).push(bytes)].map((e) => bytes.subarray(e.offset, e.offset + e.size));
+const post = (o: TestOrigin, path: string, body?: Uint8Array) => http(o.port, 'POST', path, body);
+
+let o: TestOrigin;
+test.before.each(async () => {
+  o = await startOrigin({ holdMs: 3000, warn: () => {} });
+});
+test.after.each(async () => {
+  await o.close();
+});
+
+test('per-segment requests: the header, then one segment per request; stable URLs, bytes kept', async () => {
+  const track = '/live/pp/Streams(video.cmfv)';
+  assert.is((await post(o, track)).status, 200, 'an empty body is a probe');
+  assert.is((await post(o, track, INIT)).status, 200);
+  assert.is((await post(o, track, SEGMENT_1)).status, 200);
+  assert.is((await post(o, track, SEGMENT_2)).status, 200);
+  const init = await http(o.port, 'GET', '/live/pp/video/init.mp4');
+  assert.is(init.status, 200);
+  assert.ok(init.body.equals(INIT));
+  // The fixture marks its 1 s segments with styp: they are the encoder's, numbered by time slot
+  // (2 s by default) and counting up when shorter.
+  const first = await http(o.port, 'GET', '/live/pp/video/0.m4s');
+  const second = await http(o.port, 'GET', '/live/pp/video/1.m4s');
+  assert.is(first.status, 200);
+  assert.ok(first.body.equals(SEGMENT_1));
+  assert.ok(second.body.equals(SEGMENT_2));
+  assert.is(first.headers['content-type'], 'video/mp4');
+});
+
+test('a segment is readable chunk by chunk while its request is still sending it', async () => {
+  const track = '/live/pp2/Streams(video.cmfv)';
+  assert.is((await post(o, track, INIT)).status, 200);
+  const up = await ChunkedUpload.start(o.port, track, 'POST');
+  const [c1, ...rest] = chunksOf(SEGMENT_1);
+  up.send(c1);
+  await waitUntil(() => o.origin.store.get('/live/pp2/video/0.m4s') !== undefined, 3000, 'segment object');
+  const reader = await rawGet(o.port, '/live/pp2/video/0.m4s');
+  await reader.until((r) => (r?.body.length ?? 0) === c1.length, 3000, 'first chunk');
+  for (const c of rest) up.send(c);
+  assert.is((await up.end()).status, 200);
+  const r = await reader.until((x) => x?.terminated === true, 3000, 'segment complete');
+  assert.ok(r.body.equals(SEGMENT_1));
+  reader.destroy();
+});
+
+test('bad pushes: media before its header 412 (nothing stored), not CMAF 415, decode time back 400; other tracks go on', async () => {
+  // A healthy track, mid-push.
+  const good = '/live/pp3/Streams(audio.cmfa)';
+  assert.is((await post(o, good, INIT)).status, 200);
+  const up = await ChunkedUpload.start(o.port, good, 'POST');
+  const goodChunks = chunksOf(SEGMENT_1);
+  up.send(goodChunks[0]);
+  await waitUntil(() => o.origin.store.get('/live/pp3/audio/0.m4s') !== undefined, 3000, 'good segment');
+
+  const early = await post(o, '/live/pp3/Streams(video.cmfv)', SEGMENT_1);
+  assert.is(early.status, 412);
+  assert.match(early.body.toString(), /header must come before media/);
+  assert.is(o.origin.store.get('/live/pp3/video/0.m4s'), undefined, 'nothing stored');
+
+  const text = await post(o, '/live/pp3/Streams(text.cmfv)', new TextEncoder().encode('<html>502 Bad Gateway</html>'));
+  assert.is(text.status, 415);
+
+  const back = '/live/pp3/Streams(back.cmfv)';
+  assert.is((await post(o, back, INIT)).status, 200);
+  assert.is((await post(o, back, SEGMENT_2)).status, 200);
+  const again = await post(o, back, SEGMENT_1);
+  assert.is(again.status, 400);
+  assert.match(again.body.toString(), /decode time goes back \(tfdt 0 after 27648\)/);
+
+  const badName = await post(o, '/live/pp3/Streams(../x)', INIT);
+  assert.is(badName.status, 400);
+
+  for (const c of goodChunks.slice(1)) up.send(c);
+  assert.is((await up.end()).status, 200);
+  const segment = await http(o.port, 'GET', '/live/pp3/audio/0.m4s');
+  assert.ok(segment.body.equals(SEGMENT_1), 'the healthy track did not notice');
+});
+
+test('a newer push of the same track takes it over; the older one is told why', async () => {
+  const track = '/live/pp4/Streams(video.cmfv)';
+  const first = await ChunkedUpload.start(o.port, track, 'POST');
+  first.send(INIT);
+  await waitUntil(() => o.origin.store.get('/live/pp4/video/init.mp4') !== undefined, 3000, 'init');
+  const second = await ChunkedUpload.start(o.port, track, 'POST');
+  second.send(INIT);
+  const refused = await first.client.until((r) => r !== undefined, 3000, 'first refused');
+  assert.is(refused.status, 400);
+  assert.match(refused.body.toString(), /pushed by a newer request/);
+  for (const c of chunksOf(SEGMENT_1)) second.send(c);
+  assert.is((await second.end()).status, 200);
+  assert.ok((await http(o.port, 'GET', '/live/pp4/video/0.m4s')).body.equals(SEGMENT_1));
+});
+
+test('with an ingest secret: no credentials 401, wrong ones 403', async () => {
+  const locked = await startOrigin({ ingestSecret: 's3cret', warn: () => {} });
+  try {
+    const none = await http(locked.port, 'POST', '/live/pp/Streams(video.cmfv)', INIT);
+    assert.is(none.status, 401);
+    const wrong = await http(locked.port, 'POST', '/live/pp/Streams(video.cmfv)', INIT, { authorization: 'Bearer nope' });
+    assert.is(wrong.status, 403);
+    const right = await http(locked.port, 'POST', '/live/pp/Streams(video.cmfv)', INIT, { authorization: 'Bearer s3cret' });
+    assert.is(right.status, 200);
+  } finally {
+    await locked.close();
+  }
+});
+
+test('real ffmpeg, the spec example: one long-running chunked POST per track, cut into 2 s segments at keyframes', async () => {
+  const args = [
+    '-hide_banner', '-loglevel', 'error', '-nostdin',
+    '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30', '-t', '5',
+    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-bf', '0',
+    '-f', 'mp4', '-movflags', 'empty_moov+separate_moof+default_base_moof+cmaf', '-frag_duration', '200000',
+    '-method', 'POST', `http://127.0.0.1:${o.port}/live/ff/Streams(video.cmfv)`,
+  ];
+  const ffmpeg = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  ffmpeg.stderr.on('data', (b: Buffer) => (stderr += b));
+  const code = await new Promise<number | null>((resolve) => ffmpeg.on('exit', resolve));
+  assert.is(code, 0, stderr);
+  const init = (await http(o.port, 'GET', '/live/ff/video/init.mp4')).body;
+  const numbers = [...o.origin.store.keys()].filter((k) => /^\/live\/ff\/video\/\d+\.m4s$/.test(k)).map((k) => Number(/(\d+)\.m4s$/.exec(k)![1])).sort((a, b) => a - b);
+  // 5 s of video, keyframes every second: segments start at 0, 2 and 4 s.
+  assert.equal(numbers, [0, 1, 2]);
+  let expected = 0n;
+  for (const n of numbers) {
+    const bytes = (await http(o.port, 'GET', `/live/ff/video/${n}.m4s`)).body;
+    const chunks = [...new Parser({ init }).push(bytes)].filter((e): e is ChunkEvent => e.kind === 'chunk');
+    assert.ok(chunks.length > 0);
+    assert.is(chunks[0].info.independent, true, `segment ${n} starts with a keyframe`);
+    assert.is(Number(chunks[0].info.tracks[0].baseMediaDecodeTime) / chunks[0].info.tracks[0].timescale!, n * 2, `segment ${n} starts at ${n * 2} s`);
+    // Continuous: each chunk starts where the one before it ended.
+    for (const c of chunks) {
+      assert.is(c.info.tracks[0].baseMediaDecodeTime, expected);
+      expected += BigInt(c.info.tracks[0].duration!);
+    }
+  }
+
+  // The publishing point's generated LL-DASH MPD: the stream model reads it like an encoder's.
+  const mpd = await http(o.port, 'GET', '/live/ff/manifest.mpd');
+  assert.is(mpd.status, 200);
+  assert.is(mpd.headers['content-type'], 'application/dash+xml');
+  const text = mpd.body.toString();
+  assert.match(text, /<Representation id="video" mimeType="video\/mp4" codecs="avc1\.64000d" bandwidth="\d+" width="320" height="180" frameRate="30">/);
+  assert.match(text, /<SegmentTemplate timescale="15360" duration="30720" startNumber="0" presentationTimeOffset="0" availabilityTimeOffset="1\.8" availabilityTimeComplete="false" initialization="\$RepresentationID\$\/init\.mp4" media="\$RepresentationID\$\/\$Number\$\.m4s"\/>/);
+  assert.match(text, /<UTCTiming schemeIdUri="urn:mpeg:dash:utc:http-xsdate:2014" value="\/time"\/>/);
+  const read = readMpd(text, '/live/ff/manifest.mpd');
+  assert.ok(read.ok, read.ok ? '' : read.reason);
+  // And LL-HLS from the same segments.
+  await waitUntil(() => o.origin.streams.channel('/live/ff/manifest.mpd')?.renditions[0]?.segments.length === 3, 3000, 'model');
+  const media = await http(o.port, 'GET', '/live/ff/manifest_video.m3u8');
+  assert.is(media.status, 200, media.body.toString());
+  // The RFC 8216bis / Apple rules validator of the LL-HLS tests (it throws on a finding).
+  new MediaPlaylistTracker('manifest_video.m3u8').check(media.body.toString());
+  assert.match(media.body.toString(), /#EXT-X-MAP:URI="video\/init\.mp4"/);
+  assert.match(media.body.toString(), /#EXT-X-PART:DURATION=0\.2\d*,URI="video\/2\.m4s",BYTERANGE="\d+@0",INDEPENDENT=YES/);
+  const multivariant = await http(o.port, 'GET', '/live/ff/manifest.m3u8');
+  assert.match(multivariant.body.toString(), /CODECS="avc1\.64000d",RESOLUTION=320x180,FRAME-RATE=30\.000/);
+});
+
+test.run();
