@@ -93,6 +93,57 @@ test('bad pushes: media before its header 412 (nothing stored), not CMAF 415, de
   assert.ok(segment.body.equals(SEGMENT_1), 'the healthy track did not notice');
 });
 
+test('marked segments: the MPD says their length; a cut segment sent again replaces it; a restart starts the numbers again', async () => {
+  const track = '/live/pp5/Streams(video.cmfv)';
+  assert.is((await post(o, track, INIT)).status, 200);
+  // Segment 0 is cut after two chunks (the encoder's connection dropped)...
+  const up = await ChunkedUpload.start(o.port, track, 'POST');
+  const chunks = chunksOf(SEGMENT_1);
+  up.send(chunks[0]);
+  up.send(chunks[1]);
+  await waitUntil(() => o.origin.store.get('/live/pp5/video/0.m4s')?.units.length === 2, 3000, 'two chunks in');
+  up.abort();
+  await waitUntil(() => o.origin.store.get('/live/pp5/video/0.m4s')?.state === 'aborted', 3000, 'cut');
+  // ...and sent again whole: the same number, now complete; then the next one.
+  assert.is((await post(o, track, SEGMENT_1)).status, 200);
+  assert.is((await post(o, track, SEGMENT_2)).status, 200);
+  assert.is(o.origin.store.get('/live/pp5/video/0.m4s')?.state, 'complete');
+  assert.ok((await http(o.port, 'GET', '/live/pp5/video/0.m4s')).body.equals(SEGMENT_1));
+  // The encoder's 1 s segments set the template's duration (timescale 15360).
+  const mpd = (await http(o.port, 'GET', '/live/pp5/manifest.mpd')).body.toString();
+  assert.match(mpd, /<SegmentTemplate timescale="15360" duration="15360" startNumber="0"/);
+  // A restart with its timestamps from 0 again: allowed after the header, numbers start again.
+  assert.is((await post(o, track, Buffer.concat([INIT, SEGMENT_1]))).status, 200);
+  assert.is(o.origin.store.get('/live/pp5/video/0.m4s')?.state, 'complete');
+  assert.is(o.origin.store.stats().ingestBytes, 0, 'every byte charged was discharged');
+});
+
+test('a probe or a refused body never takes a live track; the MPD comes back after it expired', async () => {
+  const short = await startOrigin({ ttlMs: 300, warn: () => {} });
+  try {
+    const track = '/live/pp6/Streams(video.cmfv)';
+    const up = await ChunkedUpload.start(short.port, track, 'POST');
+    up.send(INIT);
+    up.send(SEGMENT_1);
+    await waitUntil(() => short.origin.store.get('/live/pp6/video/0.m4s')?.units.length === 5, 3000, 'segment 0');
+    assert.is((await http(short.port, 'POST', track)).status, 200, 'a probe');
+    assert.is((await http(short.port, 'POST', track, new TextEncoder().encode('junk junk junk'))).status, 415);
+    up.send(SEGMENT_2);
+    assert.is((await up.end()).status, 200, 'the push went on untouched');
+    assert.is(short.origin.store.get('/live/pp6/video/0.m4s')?.state, 'complete');
+    // The manifest expires like any object when nothing is pushed...
+    await waitUntil(() => short.origin.store.get('/live/pp6/manifest.mpd') === undefined, 3000, 'MPD expired');
+    // ...and the next segment writes it again.
+    const segment3 = Buffer.from(SEGMENT_2);
+    for (let i = segment3.indexOf('tfdt'); i >= 0; i = segment3.indexOf('tfdt', i + 4)) segment3.writeBigUInt64BE(segment3.readBigUInt64BE(i + 8) + 15360n, i + 8);
+    for (let i = segment3.indexOf('mfhd'); i >= 0; i = segment3.indexOf('mfhd', i + 4)) segment3.writeUInt32BE(segment3.readUInt32BE(i + 8) + 5, i + 8);
+    assert.is((await http(short.port, 'POST', track, segment3)).status, 200);
+    assert.is((await http(short.port, 'GET', '/live/pp6/manifest.mpd')).status, 200);
+  } finally {
+    await short.close();
+  }
+});
+
 test('a newer push of the same track takes it over; the older one is told why', async () => {
   const track = '/live/pp4/Streams(video.cmfv)';
   const first = await ChunkedUpload.start(o.port, track, 'POST');

@@ -98,6 +98,11 @@ test('a disk that fails while streaming: errors are counted and logged, chunks k
     try {
       assert.is((await put(o.port, '/live/s/seg-1.m4s', segment)).status, 201);
       await waitUntil(() => existsSync(join(dir, 'live/s/seg-1.m4s')));
+      // The write is counted once its directory is synced too, a moment after the file appears:
+      // breaking the directory before that would fail the first write as well.
+      for (let i = 0; i < 200 && !/boxstream_origin_disk_writes_total 1\n/.test((await http(o.port, 'GET', '/metrics')).body.toString()); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
       // The disk "fails": the stream's directory becomes a regular file (tests run as root, so
       // permissions would not stop a write; ENOTDIR does).
       rmSync(join(dir, 'live'), { recursive: true });

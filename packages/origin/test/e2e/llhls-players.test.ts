@@ -70,7 +70,7 @@ function countRequests(page: Page, seen: Requests): void {
     if (url.pathname.endsWith('.m3u8')) {
       seen.playlists++;
       if (url.searchParams.has('_HLS_msn')) seen.blocking++;
-    } else if (/\/chunk-[^/]+\.m4s$/.test(url.pathname) && r.headers().range !== undefined) {
+    } else if (/\.m4s$/.test(url.pathname) && r.headers().range !== undefined) {
       seen.parts++;
     }
   });

@@ -16,6 +16,7 @@ export class PublishingPoint {
   private availabilityStartTime: number | undefined;
   /** The longest chunk seen, seconds. */
   private chunkSeconds = 0;
+  private reanchor = false;
 
   constructor(
     private readonly ctx: OriginContext,
@@ -42,9 +43,15 @@ export class PublishingPoint {
       this.chunkSeconds = seconds;
       changed = this.availabilityStartTime !== undefined;
     }
-    if (this.availabilityStartTime === undefined && t?.baseMediaDecodeTime !== undefined && t.timescale) {
-      this.availabilityStartTime = anchor(event, t.timescale);
-      changed = true;
+    if ((this.availabilityStartTime === undefined || this.reanchor) && t?.baseMediaDecodeTime !== undefined && t.timescale) {
+      const ast = anchor(event, t.timescale);
+      // An encoder that restarted with its timestamps going on keeps the clock; one whose
+      // timestamps started again moves it (its segment numbers start again too).
+      if (this.availabilityStartTime === undefined || Math.abs(ast - this.availabilityStartTime) > 1000) {
+        this.availabilityStartTime = ast;
+        changed = true;
+      }
+      this.reanchor = false;
     }
     if (track.bandwidth === undefined && seconds) {
       // A first guess from one chunk, generous: it is refined when a segment completes.
@@ -55,13 +62,22 @@ export class PublishingPoint {
     if (changed) this.write();
   }
 
-  /** A segment of `track` completed with `bytes` over `seconds`: the declared bandwidth only grows. */
-  segmentDone(track: IngestTrack, bytes: number, seconds: number): void {
-    if (!(seconds > 0)) return;
-    const measured = Math.ceil(((bytes * 8) / seconds) * 1.1);
-    if (track.bandwidth !== undefined && measured <= track.bandwidth) return;
-    track.bandwidth = measured;
+  /**
+   * A segment of `track` completed with `bytes` over `seconds`. The declared bandwidth only grows.
+   * The MPD is written again every time, so it stays as fresh as the segments (manifests expire
+   * with `ttlMs` like other objects) and says what a marked track's first segment taught.
+   */
+  segmentDone(track: IngestTrack, bytes: number, seconds: number | undefined): void {
+    if (seconds !== undefined && seconds > 0) {
+      const measured = Math.ceil(((bytes * 8) / seconds) * 1.1);
+      if (track.bandwidth === undefined || measured > track.bandwidth) track.bandwidth = measured;
+    }
     this.write();
+  }
+
+  /** A track's decode times may start again (a header): the next chunk may move the clock. */
+  runStarted(): void {
+    this.reanchor = true;
   }
 
   /** A track's header changed (another encoder configuration): its facts in the MPD too. */
@@ -73,13 +89,14 @@ export class PublishingPoint {
   private write(): void {
     const ast = this.availabilityStartTime;
     if (ast === undefined) return;
+    // A track is declared once its segment length is known (a marked one: after its first segment).
     const tracks = [...this.tracks.values()]
-      .filter((t) => t.init !== undefined && t.bandwidth !== undefined)
-      .map((t) => ({ id: t.id, init: t.init!, bandwidth: t.bandwidth!, frameRate: t.frameRate }));
+      .filter((t) => t.init !== undefined && t.bandwidth !== undefined && t.segmentSeconds !== undefined)
+      .map((t) => ({ id: t.id, init: t.init!, bandwidth: t.bandwidth!, frameRate: t.frameRate, segmentSeconds: t.segmentSeconds! }));
+    if (tracks.length === 0) return;
     const text = renderLiveMpd({
       availabilityStartTime: ast,
       publishTime: Date.now(),
-      segmentSeconds: this.segmentSeconds,
       chunkSeconds: this.chunkSeconds || this.segmentSeconds,
       timeShiftBufferDepth: TIME_SHIFT_SECONDS,
       tracks,

@@ -27,11 +27,16 @@ export class CmafIngest {
     private readonly segmentSeconds: number,
   ) {}
 
-  /** The track behind `path`, made on first use. */
+  /** The track behind `path`, made on first use (only for a push that brought media). */
   track(path: IngestPath): IngestTrack {
     let point = this.points.get(path.publishingPoint);
     if (point === undefined) this.points.set(path.publishingPoint, (point = new PublishingPoint(this.ctx, path.publishingPoint, this.segmentSeconds)));
     return point.track(path.track);
+  }
+
+  /** The track behind `path` when it exists. */
+  find(path: IngestPath): IngestTrack | undefined {
+    return this.points.get(path.publishingPoint)?.tracks.get(path.track);
   }
 
   /** PUT and POST to `Streams(...)` paths; everything else goes on to the next route. */
@@ -45,7 +50,7 @@ export class CmafIngest {
       return true;
     }
     if (!admitUpload(ctx, req, res)) return true;
-    new TrackPush(ctx, this.track(path), req, res, tally);
+    new TrackPush(ctx, this, path, req, res, tally);
     return true;
   };
 }
@@ -56,20 +61,19 @@ class TrackPush implements BodySink {
   private parser: Parser | undefined;
   private held: Buffer[] = [];
   private heldBytes = 0;
+  /** The track, once this push brought a header or a chunk and so took it over. */
+  private track: IngestTrack | undefined;
 
   constructor(
     private readonly ctx: OriginContext,
-    private readonly track: IngestTrack,
+    private readonly ingest: CmafIngest,
+    private readonly path: IngestPath,
     req: IncomingMessage,
     private readonly res: ServerResponse,
     tally: RequestTally,
   ) {
     // A long-running push has no total size: the limit applies to each segment (see publish).
     this.body = new RequestBody(ctx, req, res, Infinity, tally);
-    // The newest push of a track takes it over (an encoder that reconnected, a backup).
-    const previous = track.owner as TrackPush | undefined;
-    track.owner = this;
-    previous?.body.fail(400, `track '${track.id}' is pushed by a newer request`);
     ctx.metrics.uploadStarted();
     whenDone(req, res, () => ctx.metrics.uploadEnded());
     if (ctx.lifecycle.draining) res.shouldKeepAlive = false;
@@ -79,7 +83,25 @@ class TrackPush implements BodySink {
   }
 
   private get owns(): boolean {
-    return this.track.owner === this;
+    return this.track !== undefined && this.track.owner === this;
+  }
+
+  /**
+   * This push brought media: it pushes the track from now on. A push that was pushing it is cut
+   * (an encoder that reconnected, a backup taking over) and the segment it was writing is
+   * incomplete; a probe or a refused body never takes a track.
+   */
+  private claim(): IngestTrack {
+    if (this.track !== undefined) return this.track;
+    const track = this.ingest.track(this.path);
+    const previous = track.owner as TrackPush | undefined;
+    track.owner = this;
+    this.track = track;
+    if (previous !== undefined && previous !== this) {
+      track.abortSegment(`track '${track.id}' is pushed by a newer request`);
+      previous.body.fail(400, `track '${track.id}' is pushed by a newer request`);
+    }
+    return track;
   }
 
   take(piece: Buffer): void {
@@ -91,7 +113,8 @@ class TrackPush implements BodySink {
       this.held = [];
       if (sniff(first) === undefined) return this.body.fail(415, 'not CMAF: the body does not start with an ISO-BMFF box');
       // Per-segment requests carry no header: their chunks get the track's timescales.
-      this.parser = new Parser(this.track.init ? { init: this.track.init } : {});
+      const init = this.ingest.find(this.path)?.init;
+      this.parser = new Parser(init ? { init } : {});
       return this.feed(first);
     }
     this.feed(piece);
@@ -108,25 +131,28 @@ class TrackPush implements BodySink {
   }
 
   private publish(events: readonly ParseEvent[]): void {
-    const track = this.track;
     for (const event of events) {
       if (this.body.finished) return;
       const parts = event.parts;
       const unit = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       let into: StoredObject | null = null;
       if (event.kind === 'header') {
-        track.takeHeader(unit, event.init);
-        // The parser goes on with this header's facts (a restart may bring a new one).
+        this.claim().takeHeader(unit, event.init);
       } else if (event.kind === 'chunk') {
-        const refusal = track.check(event);
-        if (refusal !== undefined) return this.body.fail(refusal.status, refusal.reason);
-        into = track.chunk(unit, event);
-      } else if (event.kind === 'data' && event.unit === 'chunk') {
-        into = track.data(unit);
+        // Checked before taking the track over: media that cannot join it takes nothing.
+        const known = this.track ?? this.ingest.find(this.path);
+        const refusal = known === undefined ? { status: 412, reason: `track '${this.path.track}': a CMAF header must come before media` } : known.check(event);
+        if (refusal !== undefined) {
+          this.body.discharge(unit.byteLength, null);
+          return this.body.fail(refusal.status, refusal.reason);
+        }
+        into = this.claim().chunk(unit, event);
+      } else if (event.kind === 'data' && event.unit === 'chunk' && this.owns) {
+        into = (this.track as IngestTrack).data(unit);
       }
       // Other boxes (mfra, a trailing free) are not part of any segment.
       this.body.discharge(unit.byteLength, into);
-      if (track.openBytes > this.ctx.maxObjectSize) {
+      if (this.owns && (this.track as IngestTrack).openBytes > this.ctx.maxObjectSize) {
         return this.body.fail(413, `segment larger than the limit of ${this.ctx.maxObjectSize} bytes`);
       }
     }
@@ -150,8 +176,9 @@ class TrackPush implements BodySink {
     this.body.finish();
     // The push is over (a segment request, or the end of a long-running one): its segment is complete.
     if (this.owns) {
-      this.track.closeSegment();
-      this.track.owner = undefined;
+      const track = this.track as IngestTrack;
+      track.closeSegment();
+      track.owner = undefined;
     }
     if (this.ctx.lifecycle.draining) this.res.shouldKeepAlive = false;
     // An empty body is a probe of the endpoint (Interface-1, 7.1): 200 as well.
@@ -161,8 +188,9 @@ class TrackPush implements BodySink {
   stop(reason: string): void {
     this.held = [];
     if (!this.owns) return;
-    this.track.abortSegment(reason);
-    this.track.owner = undefined;
+    const track = this.track as IngestTrack;
+    track.abortSegment(reason);
+    track.owner = undefined;
   }
 
   private failParse(err: unknown): void {

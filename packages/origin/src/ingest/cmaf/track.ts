@@ -21,25 +21,34 @@ interface OpenSegment {
   start: number | undefined;
   /** Decode time its last chunk ends at, seconds. */
   end: number | undefined;
+  /** The track's checks before this segment: restored when it is cut, so it can be sent again. */
+  before: { decode: bigint | undefined; sequence: number | undefined };
 }
 
+/** A tolerance for decode times that land a hair before a slot boundary. */
+const EPSILON = 1e-6;
+
 /**
- * Segment boundaries: where the encoder marks them (a chunk led by `styp`), or, when it never
- * does, at the first independent chunk at or after each multiple of `segmentSeconds` on the
- * decode timeline; numbers are that multiple, so encoders fed the same timeline number alike.
+ * Segments are numbered by their slot on the decode timeline: number = start / segment length,
+ * so the MPD's number-addressed template (`duration` = the segment length, `startNumber` 0) names
+ * them, and encoders fed the same timeline name them alike. The length is `segmentSeconds` for an
+ * encoder that does not mark segments (a segment then starts at the first independent chunk of a
+ * new slot); an encoder that marks them with `styp` gets the length of its first segment, and
+ * each of its segments is one (numbered by the slot its start rounds to).
  */
 export class IngestTrack {
   header: Uint8Array | undefined;
   init: InitInfo | undefined;
-  /** The request pushing this track now (a newer one takes over). */
+  /** The request pushing this track now (a newer one with media takes over). */
   owner: object | undefined;
   /** The last segment was marked `lmsg`: the track ended. */
   ended = false;
   /** bits/s the MPD declares (undefined until the first chunk). */
   bandwidth: number | undefined;
   frameRate: number | undefined;
+  /** Segment length, seconds; undefined until known (an encoder's marked segments: after its first). */
+  segmentSeconds: number | undefined;
   private segment: OpenSegment | undefined;
-  private lastNumber = -1;
   /** Decode time and sequence number of the last chunk since the last header (one encoder run). */
   private lastDecode: bigint | undefined;
   private lastSequence: number | undefined;
@@ -50,7 +59,7 @@ export class IngestTrack {
     private readonly ctx: OriginContext,
     private readonly point: PublishingPoint,
     readonly id: string,
-    private readonly segmentSeconds: number,
+    private readonly defaultSegmentSeconds: number,
   ) {}
 
   get publishingPoint(): string {
@@ -73,18 +82,22 @@ export class IngestTrack {
   /**
    * A CMAF header arrived. The first is stored as the track's init. The same bytes again are an
    * encoder restart (DASH-IF ingest 7.19): the track goes on. Other bytes replace the init (a
-   * reconfigured encoder). Either way decode times start a new run.
+   * reconfigured encoder). Either way decode times may start again, and the next chunk opens a
+   * segment.
    */
   takeHeader(bytes: Uint8Array, init: InitInfo): void {
+    if (this.header !== undefined) this.point.runStarted();
     this.lastDecode = undefined;
     this.lastSequence = undefined;
     this.ended = false;
-    // What follows a header starts a segment of its own, whatever its decode time.
     this.closeSegment();
     if (this.header !== undefined && Buffer.compare(this.header, bytes) === 0) return;
     const replaced = this.header !== undefined;
     this.header = bytes;
     this.init = init;
+    // Another configuration: how it marks segments is learnt again.
+    this.marked = false;
+    this.segmentSeconds = undefined;
     const object = this.ctx.store.create(this.initKey, { contentType: this.contentType, kind: 'init' });
     this.ctx.store.insert(object);
     object.publish(bytes);
@@ -108,9 +121,9 @@ export class IngestTrack {
 
   /** Publishes a checked chunk (whole, or the start of a progressive one); returns its object. */
   chunk(unit: Uint8Array, event: ChunkEvent): StoredObject {
+    if (this.startsSegment(event)) this.openSegment(event);
     this.lastDecode = event.info.tracks[0]?.baseMediaDecodeTime ?? this.lastDecode;
     this.lastSequence = event.info.sequenceNumber ?? this.lastSequence;
-    if (this.startsSegment(event)) this.openSegment(event);
     const segment = this.segment as OpenSegment;
     segment.object.publish(unit, event);
     segment.bytes += unit.byteLength;
@@ -135,20 +148,32 @@ export class IngestTrack {
     return this.segment?.bytes ?? 0;
   }
 
-  /** The push ended: the open segment is complete. */
+  /** The push ended, or the next segment starts: the open segment is complete. */
   closeSegment(): void {
     const segment = this.segment;
     this.segment = undefined;
     if (segment === undefined || segment.object.state !== 'writing') return;
     segment.object.complete();
-    if (segment.start !== undefined && segment.end !== undefined) this.point.segmentDone(this, segment.bytes, segment.end - segment.start);
+    const seconds = segment.start !== undefined && segment.end !== undefined ? segment.end - segment.start : undefined;
+    // An encoder that marks its segments: its first one says how long they are.
+    if (this.marked && this.segmentSeconds === undefined && seconds !== undefined && seconds > 0) {
+      this.segmentSeconds = Math.round(seconds * 1000) / 1000;
+    }
+    this.point.segmentDone(this, segment.bytes, seconds);
   }
 
-  /** The push was cut or refused: the open segment is incomplete (readers see the cut). */
+  /**
+   * The push was cut or refused mid-segment: the segment is incomplete (readers see the cut), and
+   * the track is as it was before it, so the encoder may send it again (DASH-IF ingest 6.1: a
+   * source resends after a broken connection) under the same number.
+   */
   abortSegment(reason: string): void {
     const segment = this.segment;
     this.segment = undefined;
-    if (segment !== undefined && segment.object.state === 'writing') segment.object.abort(reason);
+    if (segment === undefined || segment.object.state !== 'writing') return;
+    segment.object.abort(reason);
+    this.lastDecode = segment.before.decode;
+    this.lastSequence = segment.before.sequence;
   }
 
   private seconds(event: ChunkEvent): number | undefined {
@@ -161,21 +186,23 @@ export class IngestTrack {
     if (event.info.segmentStart) this.marked = true;
     if (this.segment === undefined || event.info.segmentStart) return true;
     if (this.marked || event.info.independent === false) return false;
+    // A new slot of the decode timeline.
+    const d = this.defaultSegmentSeconds;
     const t = this.seconds(event);
-    // A tiny tolerance: decode times in timescale units rarely land exactly on the multiple.
-    return t !== undefined && t + 1e-6 >= (this.segment.number + 1) * this.segmentSeconds;
+    const start = this.segment.start;
+    return t !== undefined && start !== undefined && Math.floor(t / d + EPSILON) > Math.floor(start / d + EPSILON);
   }
 
   private openSegment(event: ChunkEvent): void {
     this.closeSegment();
+    if (!this.marked) this.segmentSeconds = this.defaultSegmentSeconds;
     const t = this.seconds(event);
-    let number = t === undefined ? this.lastNumber + 1 : Math.floor(t / this.segmentSeconds + 1e-6);
-    // Encoder-marked segments shorter than segmentSeconds (or no decode time): keep counting up.
-    if (number <= this.lastNumber) number = this.lastNumber + 1;
-    this.lastNumber = number;
-    const key = this.segmentKey(number);
-    const object = this.ctx.store.create(key, { contentType: this.contentType, kind: 'media' });
+    const d = this.segmentSeconds ?? this.defaultSegmentSeconds;
+    // Marked segments start on their slot, give or take: round. Cut ones are inside theirs: floor.
+    const number = t === undefined ? 0 : this.marked ? Math.round(t / d) : Math.floor(t / d + EPSILON);
+    const object = this.ctx.store.create(this.segmentKey(number), { contentType: this.contentType, kind: 'media' });
+    // A segment sent again (after a cut, or by a restarted encoder) replaces the one of its number.
     this.ctx.store.insert(object);
-    this.segment = { number, object, bytes: 0, start: t, end: t };
+    this.segment = { number, object, bytes: 0, start: t, end: t, before: { decode: this.lastDecode, sequence: this.lastSequence } };
   }
 }

@@ -13,6 +13,8 @@ export interface MpdTrack {
   bandwidth: number;
   /** Frames per second of a video track, when known. */
   frameRate?: number;
+  /** Segment length, seconds (SegmentTemplate@duration): segment n starts at n times it. */
+  segmentSeconds: number;
 }
 
 /** Everything the MPD says. */
@@ -21,8 +23,6 @@ export interface LiveMpd {
   availabilityStartTime: number;
   /** epoch ms (MPD@publishTime). */
   publishTime: number;
-  /** Segment length, seconds (SegmentTemplate@duration). */
-  segmentSeconds: number;
   /** Longest chunk, seconds: a segment's first chunk is available this long after its start. */
   chunkSeconds: number;
   /** Seconds of segments kept for players that join behind the live edge. */
@@ -30,6 +30,12 @@ export interface LiveMpd {
   tracks: readonly MpdTrack[];
   /** UTCTiming (http-xsdate) URL, or none. */
   utcTimingUrl: string | undefined;
+}
+
+/** A FrameRateType: an integer, or a fraction for NTSC-like rates (29.97 is 30000/1001). */
+function frameRate(fps: number): string {
+  if (Math.abs(fps - Math.round(fps)) < 0.001) return String(Math.round(fps));
+  return `${Math.round(fps * 1001)}/1001`;
 }
 
 const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -65,7 +71,7 @@ function representation(t: MpdTrack, mpd: LiveMpd): string {
     ['bandwidth', Math.max(1, Math.round(t.bandwidth))],
     ['width', video ? track?.width : undefined],
     ['height', video ? track?.height : undefined],
-    ['frameRate', video && t.frameRate ? Number(t.frameRate.toFixed(3)) : undefined],
+    ['frameRate', video && t.frameRate ? frameRate(t.frameRate) : undefined],
     ['audioSamplingRate', audio ? track?.sampleRate : undefined],
   ])}>`;
   const channels = audio && track?.channelCount
@@ -73,10 +79,10 @@ function representation(t: MpdTrack, mpd: LiveMpd): string {
     : '';
   const template = `\n        <SegmentTemplate${attrs([
     ['timescale', timescale],
-    ['duration', Math.round(mpd.segmentSeconds * timescale)],
+    ['duration', Math.round(t.segmentSeconds * timescale)],
     ['startNumber', 0],
     ['presentationTimeOffset', 0],
-    ['availabilityTimeOffset', Number(Math.max(0, mpd.segmentSeconds - mpd.chunkSeconds).toFixed(3))],
+    ['availabilityTimeOffset', Number(Math.max(0, t.segmentSeconds - mpd.chunkSeconds).toFixed(3))],
     ['availabilityTimeComplete', 'false'],
     ['initialization', '$RepresentationID$/init.mp4'],
     ['media', '$RepresentationID$/$Number$.m4s'],
@@ -88,10 +94,11 @@ function representation(t: MpdTrack, mpd: LiveMpd): string {
  * The MPD text.
  *
  * @example
- * const xml = renderLiveMpd({ availabilityStartTime: ast, publishTime: Date.now(), segmentSeconds: 2,
- *   chunkSeconds: 0.2, timeShiftBufferDepth: 60, tracks: [{ id: 'video', init, bandwidth: 3e6 }], utcTimingUrl: '/time' });
+ * const xml = renderLiveMpd({ availabilityStartTime: ast, publishTime: Date.now(), chunkSeconds: 0.2,
+ *   timeShiftBufferDepth: 60, tracks: [{ id: 'video', init, bandwidth: 3e6, segmentSeconds: 2 }], utcTimingUrl: '/time' });
  */
 export function renderLiveMpd(mpd: LiveMpd): string {
+  const longest = Math.max(...mpd.tracks.map((t) => t.segmentSeconds));
   const latencyTarget = Math.round(Math.max(1, 3 * mpd.chunkSeconds + 0.6) * 1000);
   const lines = [
     '<?xml version="1.0" encoding="utf-8"?>',
@@ -101,10 +108,10 @@ export function renderLiveMpd(mpd: LiveMpd): string {
       ['type', 'dynamic'],
       ['availabilityStartTime', iso(mpd.availabilityStartTime)],
       ['publishTime', iso(mpd.publishTime)],
-      ['minimumUpdatePeriod', duration(mpd.segmentSeconds)],
+      ['minimumUpdatePeriod', duration(longest)],
       ['timeShiftBufferDepth', duration(mpd.timeShiftBufferDepth)],
-      ['maxSegmentDuration', duration(mpd.segmentSeconds * 2)],
-      ['minBufferTime', duration(mpd.segmentSeconds)],
+      ['maxSegmentDuration', duration(longest * 2)],
+      ['minBufferTime', duration(longest)],
     ])}>`,
     '  <ServiceDescription id="0">',
     `    <Latency target="${latencyTarget}" min="${Math.round(latencyTarget * 0.6)}" max="${latencyTarget * 3}"/>`,
