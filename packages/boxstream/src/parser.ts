@@ -387,35 +387,34 @@ export class Parser {
         this.moof = readMoof(bytes, asChild(h, bytes), h.offset, this.init);
         return;
       }
-      case 'ftyp':
-      case 'styp': {
-        // An styp only opens a segment before the moof; between moof and mdat it is opaque.
-        if (this.phase === 'chunk') return;
-        const bytes = this.pieces.bytes(h.offset, end);
-        const brands = readBrands(bytes, asChild(h, bytes));
-        if (h.type === 'ftyp') this.brands = brands;
-        else this.styp = [brands.major, ...brands.compatible];
-        return;
-      }
-      case 'prft': {
-        if (this.phase === 'chunk') return;
-        const bytes = this.pieces.bytes(h.offset, end);
-        this.prft = readPrft(bytes, asChild(h, bytes));
-        return;
-      }
-      case 'emsg': {
-        if (this.phase === 'chunk') return;
-        const bytes = this.pieces.bytes(h.offset, end);
-        (this.emsg ??= []).push(readEmsg(bytes, asChild(h, bytes)));
-        return;
-      }
-      case 'sidx': {
-        if (this.phase === 'chunk') return;
-        const bytes = this.pieces.bytes(h.offset, end);
-        this.sidx = readSidx(bytes, asChild(h, bytes));
-        return;
-      }
     }
+    // The leading boxes boxstream reads are opaque between a moof and its mdat.
+    if (this.phase === 'chunk') return;
+    switch (h.type) {
+      case 'ftyp':
+        this.brands = this.read(h, end, readBrands);
+        return;
+      case 'styp': {
+        const brands = this.read(h, end, readBrands);
+        this.styp = [brands.major, ...brands.compatible];
+        return;
+      }
+      case 'prft':
+        this.prft = this.read(h, end, readPrft);
+        return;
+      case 'emsg':
+        (this.emsg ??= []).push(this.read(h, end, readEmsg));
+        return;
+      case 'sidx':
+        this.sidx = this.read(h, end, readSidx);
+        return;
+    }
+  }
+
+  /** Reads the held box `h` (ending at `end`) with `reader`. */
+  private read<T>(h: BoxHeader, end: number, reader: (b: Uint8Array, box: ChildBox) => T): T {
+    const bytes = this.pieces.bytes(h.offset, end);
+    return reader(bytes, asChild(h, bytes));
   }
 
   /**
@@ -423,11 +422,9 @@ export class Parser {
    * whose moov comes later (ftyp mdat moov), whose brands the header then gets.
    */
   private readOpaque(h: BoxHeader, end: number, box: BoxEvent): void {
-    const bytes = this.pieces.bytes(h.offset, end);
-    const child = asChild(h, bytes);
-    if (h.type === 'emsg') box.emsg = readEmsg(bytes, child);
-    else if (h.type === 'sidx') box.sidx = readSidx(bytes, child);
-    else this.looseBrands = readBrands(bytes, child);
+    if (h.type === 'emsg') box.emsg = this.read(h, end, readEmsg);
+    else if (h.type === 'sidx') box.sidx = this.read(h, end, readSidx);
+    else this.looseBrands = this.read(h, end, readBrands);
   }
 
   private emitHeader(moov: BoxHeader, end: number, events: ParseEvent[]): void {

@@ -3,23 +3,16 @@
 // return, and the bytes of every event delivered (with the error's events) must be exactly the
 // input's first bytes, in order: nothing lost, nothing invented. The facts helpers (samples,
 // mimeType, walkBoxes) run on what comes out and may only throw BoxStreamError too.
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BoxStreamError, Parser, concat, mimeType, samples, walkBoxes, type ParseEvent } from '../src/index.js';
-import { fixture, random } from './helpers.js';
+import { fixture, folderFixtures, random } from './helpers.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const names = [
   'lldash-stream.mp4',
   'multitrack.mp4',
   'init.mp4',
-  // Every file in the fixture folders (codecs/, plain/, muxers/, ...).
-  ...readdirSync(join(here, 'fixtures'), { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .flatMap((d) => readdirSync(join(here, 'fixtures', d.name)).filter((f) => /\.(mp4|m4s)$/.test(f)).map((f) => `${d.name}/${f}`)),
+  ...folderFixtures(),
 ];
 const CASES_PER_FILE = 80;
 

@@ -1,5 +1,5 @@
 // Builders for hand-made boxes and a canonical description of parse events, shared by the tests.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Parser, concat, type ParseEvent, type ParserOptions } from '../src/index.js';
@@ -9,6 +9,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** A committed fixture's bytes. */
 export function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(here, 'fixtures', name)));
+}
+
+/** Every fixture in the fixture folders (codecs/, plain/, muxers/, ...), as `folder/name`. */
+export function folderFixtures(): string[] {
+  return readdirSync(join(here, 'fixtures'), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .flatMap((d) => readdirSync(join(here, 'fixtures', d.name)).filter((f) => /\.(mp4|m4s)$/.test(f)).map((f) => `${d.name}/${f}`));
 }
 
 /** The four bytes of a Latin-1 type string. */

@@ -1,14 +1,11 @@
 // Every fixture, read by boxstream, agrees with an independent parser, mp4box.js: top-level box
 // offsets (unit boundaries), moofs, every sample (decode and presentation time, duration, size,
 // sync flag, data offset) and codec strings.
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as MP4Box from 'mp4box';
 import { samples, type ChunkEvent, type HeaderEvent, type Sample } from '../src/index.js';
-import { fixture, parseIn } from './helpers.js';
+import { fixture, folderFixtures, parseIn } from './helpers.js';
 
 // mp4box.js types its boxes loosely; the fields read here are the ones it documents.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -30,17 +27,13 @@ const ENCRYPTED: Record<string, string[]> = { 'codecs/cenc.mp4': ['avc1.640009',
 /** mp4box.js reads 0 (the 16.16 field) for a rate above 65,535 Hz: the exact rate, by file. */
 const RATES: Record<string, number> = { 'codecs/flac-96k.mp4': 96000 };
 
-const here = dirname(fileURLToPath(import.meta.url));
 const names = [
   'lldash-stream.mp4',
   'lldash-segment.m4s',
   'fragmented.mp4',
   'multitrack.mp4',
   'init.mp4',
-  // Every file in the fixture folders (codecs/, plain/, muxers/, ...).
-  ...readdirSync(join(here, 'fixtures'), { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .flatMap((d) => readdirSync(join(here, 'fixtures', d.name)).filter((f) => /\.(mp4|m4s)$/.test(f)).map((f) => `${d.name}/${f}`)),
+  ...folderFixtures(),
 ];
 
 for (const name of names) {

@@ -1,11 +1,11 @@
 // What a movie fragment (moof) says: ISO/IEC 14496-12 8.8. mfhd, then per traf: tfhd defaults,
 // tfdt, and the truns' sample counts, durations, sizes, first-sample flags and composition offsets.
-import { u32, u64 } from '../bytes.js';
+import { u32 } from '../bytes.js';
 import { BoxCursor, findChild, type ChildBox } from '../boxes.js';
 import { BoxStreamError } from '../errors.js';
 import type { InitInfo } from '../init/moov.js';
 import type { TrackInfo } from '../init/trak.js';
-import { newRunLayout, newTfhd, readTfhd, runLayout, TFDT, TFHD, TRUN } from './run.js';
+import { newRunLayout, newTfhd, readTfdt, readTfhd, runLayout, TFDT, TFHD, TRUN } from './run.js';
 
 /** The facts of one `traf` (one track's part of a chunk). */
 export interface TrackFragmentInfo {
@@ -58,13 +58,6 @@ const RUN_SCRATCH = newRunLayout();
 let trafDataEnd = NaN;
 const MFHD = 0x6d666864;
 const TRAF = 0x74726166;
-const TWO_32 = 2 ** 32;
-
-/** An exact 64-bit value as a bigint, without BigInt arithmetic when it fits in 53 bits. */
-function u64Exact(b: Uint8Array, i: number): bigint {
-  const hi = u32(b, i);
-  return hi < 0x200000 ? BigInt(hi * TWO_32 + u32(b, i + 4)) : u64(b, i);
-}
 
 function trackById(tracks: readonly TrackInfo[] | undefined, trackId: number): TrackInfo | undefined {
   if (tracks === undefined) return undefined;
@@ -113,9 +106,7 @@ function readTraf(traf: BoxCursor, box: BoxCursor, tracks: readonly TrackInfo[] 
   box.restart(traf.start, traf.end);
   while (box.next()) {
     if (box.code === TFDT) {
-      const v1 = b[box.start] === 1;
-      box.require(v1 ? 12 : 8);
-      info.baseMediaDecodeTime = v1 ? u64Exact(b, box.start + 4) : BigInt(u32(b, box.start + 4));
+      info.baseMediaDecodeTime = readTfdt(box);
     } else if (box.code === TRUN) {
       const run = runLayout(box, RUN_SCRATCH);
       const { count, stride, durationAt, sizeAt, ctoAt } = run;

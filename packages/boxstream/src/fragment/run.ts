@@ -1,7 +1,8 @@
 // Field layouts of tfhd and trun (ISO/IEC 14496-12 8.8.7, 8.8.8): where each optional field
 // lies, read once per box so that the per-sample loops only add offsets.
-import { u32 } from '../bytes.js';
+import { u32, u64 } from '../bytes.js';
 import type { BoxCursor } from '../boxes.js';
+import { fullBoxFlags } from '../fields.js';
 
 export const TFHD = 0x74666864;
 export const TFDT = 0x74666474;
@@ -23,8 +24,16 @@ const TRUN_SIZE = 0x200;
 const TRUN_FLAGS = 0x400;
 const TRUN_CTO = 0x800;
 
-function flagsAt(b: Uint8Array, payload: number): number {
-  return (b[payload + 1] << 16) | (b[payload + 2] << 8) | b[payload + 3];
+const TWO_32 = 2 ** 32;
+
+/** The tfdt the cursor is on: baseMediaDecodeTime, exact, without BigInt arithmetic below 2^53. */
+export function readTfdt(c: BoxCursor): bigint {
+  const b = c.bytes;
+  const v1 = b[c.start] === 1;
+  c.require(v1 ? 12 : 8);
+  if (!v1) return BigInt(u32(b, c.start + 4));
+  const hi = u32(b, c.start + 4);
+  return hi < 0x200000 ? BigInt(hi * TWO_32 + u32(b, c.start + 8)) : u64(b, c.start + 4);
 }
 
 /** What a tfhd says: the track, where its data is based, and the defaults its truns fall back on. */
@@ -48,7 +57,7 @@ export function newTfhd(): Tfhd {
 export function readTfhd(c: BoxCursor, into: Tfhd = newTfhd()): Tfhd {
   const b = c.bytes;
   c.require(8);
-  const flags = flagsAt(b, c.start);
+  const flags = fullBoxFlags(b, c.start);
   let at = c.start + 8;
   const baseAt = flags & TFHD_BASE_DATA_OFFSET ? at : -1;
   if (baseAt >= 0) at += 8;
@@ -97,7 +106,7 @@ export function newRunLayout(): RunLayout {
 export function runLayout(c: BoxCursor, into: RunLayout = newRunLayout()): RunLayout {
   const b = c.bytes;
   c.require(8);
-  const flags = flagsAt(b, c.start);
+  const flags = fullBoxFlags(b, c.start);
   const count = u32(b, c.start + 4);
   let p = c.start + 8;
   let dataOffset: number | undefined;

@@ -5,7 +5,7 @@ import { u32 } from '../bytes.js';
 import { BoxStreamError } from '../errors.js';
 import type { ChunkEvent } from '../events.js';
 import type { InitInfo } from '../init/moov.js';
-import { readTfhd, runLayout, TFDT, TFHD, TRUN, type Tfhd } from './run.js';
+import { readTfdt, readTfhd, runLayout, TFDT, TFHD, TRUN, type Tfhd } from './run.js';
 
 const TRAF = 0x74726166;
 const NON_SYNC = 0x00010000;
@@ -34,8 +34,11 @@ export interface Sample {
   offset: number | undefined;
 }
 
-/** The chunk's moof bytes and the moof's absolute offset. */
-function moofOf(chunk: ChunkEvent): { bytes: Uint8Array; at: number; end: number; offset: number } | undefined {
+/**
+ * The chunk's moof: bytes holding it, its payload's range in them, the absolute offset of
+ * `bytes[0]`, and the moof's own absolute offset.
+ */
+function moofOf(chunk: ChunkEvent): { bytes: Uint8Array; at: number; end: number; offset: number; moofOffset: number } | undefined {
   const moof = chunk.boxes.find((b) => b.type === 'moof');
   if (!moof) return undefined;
   const from = moof.offset - chunk.offset;
@@ -43,7 +46,9 @@ function moofOf(chunk: ChunkEvent): { bytes: Uint8Array; at: number; end: number
   // Usually the moof lies in one part: view it; else copy just its bytes.
   let skip = 0;
   for (const part of chunk.parts) {
-    if (from >= skip && to <= skip + part.byteLength) return { bytes: part, at: from - skip + moof.headerSize, end: to - skip, offset: moof.offset - (from - skip) };
+    if (from >= skip && to <= skip + part.byteLength) {
+      return { bytes: part, at: from - skip + moof.headerSize, end: to - skip, offset: moof.offset - (from - skip), moofOffset: moof.offset };
+    }
     skip += part.byteLength;
   }
   const bytes = new Uint8Array(moof.size);
@@ -58,7 +63,7 @@ function moofOf(chunk: ChunkEvent): { bytes: Uint8Array; at: number; end: number
     }
     skip += part.byteLength;
   }
-  return { bytes, at: moof.headerSize, end: moof.size, offset: moof.offset };
+  return { bytes, at: moof.headerSize, end: moof.size, offset: moof.offset, moofOffset: moof.offset };
 }
 
 /**
@@ -75,8 +80,8 @@ export function* samples(chunk: ChunkEvent, init: InitInfo | undefined = chunk.i
   if (!moof) return;
   const b = moof.bytes;
   const trafs = new BoxCursor(b, moof.at, moof.end, moof.offset);
-  let dataBase = chunk.boxes.find((x) => x.type === 'moof')!.offset;
-  const moofOffset = dataBase;
+  const moofOffset = moof.moofOffset;
+  let dataBase = moofOffset;
   while (trafs.next()) {
     if (trafs.code !== TRAF) continue;
     let tfhd: Tfhd | undefined;
@@ -84,10 +89,7 @@ export function* samples(chunk: ChunkEvent, init: InitInfo | undefined = chunk.i
     const c = new BoxCursor(b, trafs.start, trafs.end, trafs.base);
     while (c.next()) {
       if (c.code === TFHD) tfhd ??= readTfhd(c);
-      else if (c.code === TFDT) {
-        c.require(b[c.start] === 1 ? 12 : 8);
-        decodeTime = b[c.start] === 1 ? (BigInt(u32(b, c.start + 4)) << 32n) | BigInt(u32(b, c.start + 8)) : BigInt(u32(b, c.start + 4));
-      }
+      else if (c.code === TFDT) decodeTime = readTfdt(c);
     }
     if (!tfhd) continue;
     const trex = init?.tracks.find((t) => t.trackId === tfhd!.trackId)?.trex;

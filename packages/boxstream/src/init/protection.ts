@@ -1,7 +1,7 @@
 // Common Encryption (ISO/IEC 23001-7): what a protected sample entry's `sinf` says (frma, schm,
 // schi/tenc) and the `pssh` boxes of a moov.
 import { findChild, readChildren, type ChildBox } from '../boxes.js';
-import { fourcc, u32 } from '../bytes.js';
+import { fourcc, hex, u32 } from '../bytes.js';
 import { requirePayload, uuid } from '../fields.js';
 
 /** How a track is encrypted: `sinf` of an `encv` / `enca` / `enct` / `encs` sample entry. */
@@ -33,12 +33,6 @@ export interface ProtectionSystem {
   kids: string[];
   /** The system-specific data, a view of the box's bytes (not copied). */
   data: Uint8Array;
-}
-
-function hexOf(b: Uint8Array, at: number, n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += (b[at + i] < 16 ? '0' : '') + b[at + i].toString(16);
-  return s;
 }
 
 /** Reads a `sinf` box (children: frma, schm, schi > tenc). */
@@ -84,7 +78,7 @@ function readTenc(b: Uint8Array, tenc: ChildBox, e: TrackEncryption): void {
   e.defaultKid = uuid(b, at + 8);
   if (e.isProtected && e.perSampleIvSize === 0 && tenc.end - at >= 25) {
     const size = Math.min(b[at + 24], tenc.end - at - 25);
-    e.constantIv = hexOf(b, at + 25, size);
+    e.constantIv = hex(b, at + 25, size);
   }
 }
 

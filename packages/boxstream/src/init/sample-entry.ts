@@ -6,21 +6,14 @@ import { codecString, configBoxOf } from '../codecs/index.js';
 import { ac3Channels, ec3Channels } from '../codecs/dolby.js';
 import { readEsds, type EsdsInfo } from '../codecs/mp4a.js';
 import { BoxStreamError } from '../errors.js';
-import { readSinf, type TrackEncryption } from './protection.js';
+import { readSinf } from './protection.js';
+import type { TrackInfo } from './trak.js';
 
-/** What the sample entry tells; merged into the track's facts. */
-export interface SampleEntryFacts {
-  codec: string;
-  codecString: string | undefined;
-  width?: number;
-  height?: number;
-  pixelAspectRatio?: [number, number];
-  channelCount?: number;
-  sampleRate?: number;
-  maxBitrate?: number;
-  avgBitrate?: number;
-  encryption?: TrackEncryption;
-}
+/** What the sample entry tells: the TrackInfo fields it fills (merged into the track's facts). */
+export type SampleEntryFacts = Pick<
+  TrackInfo,
+  'codecString' | 'width' | 'height' | 'pixelAspectRatio' | 'channelCount' | 'sampleRate' | 'maxBitrate' | 'avgBitrate' | 'encryption'
+> & { codec: string };
 
 /** Channels per AudioSpecificConfig channelConfiguration (ISO/IEC 14496-3 1.6.3.5); 0 = elsewhere. */
 const ASC_CHANNELS = [0, 1, 2, 3, 4, 5, 6, 8, 0, 0, 0, 7, 8, 24, 8];
