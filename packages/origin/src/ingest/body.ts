@@ -30,7 +30,7 @@ export class RequestBody implements Pausable {
   /** Responded, failed, or aborted: the rest is ignored. */
   finished = false;
   /** The request's body ended (all of it arrived). */
-  ended = false;
+  private ended = false;
   /** The rest of the body is read and dropped (see `dropRest`). */
   private dropping = false;
   /**

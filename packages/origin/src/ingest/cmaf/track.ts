@@ -41,8 +41,6 @@ export class IngestTrack {
   init: InitInfo | undefined;
   /** The request pushing this track now (a newer one with media takes over). */
   owner: object | undefined;
-  /** The last segment was marked `lmsg`: the track ended. */
-  ended = false;
   /** bits/s the MPD declares (undefined until the first chunk). */
   bandwidth: number | undefined;
   frameRate: number | undefined;
@@ -62,12 +60,8 @@ export class IngestTrack {
     private readonly defaultSegmentSeconds: number,
   ) {}
 
-  get publishingPoint(): string {
-    return this.point.path;
-  }
-
   get initKey(): string {
-    return `${this.publishingPoint}${this.id}/init.mp4`;
+    return `${this.point.path}${this.id}/init.mp4`;
   }
 
   /** `audio/mp4` for a sound track, else `video/mp4` (RFC 4337). */
@@ -76,7 +70,7 @@ export class IngestTrack {
   }
 
   segmentKey(number: number): string {
-    return `${this.publishingPoint}${this.id}/${number}.m4s`;
+    return `${this.point.path}${this.id}/${number}.m4s`;
   }
 
   /**
@@ -89,7 +83,6 @@ export class IngestTrack {
     if (this.header !== undefined) this.point.runStarted();
     this.lastDecode = undefined;
     this.lastSequence = undefined;
-    this.ended = false;
     this.closeSegment();
     if (this.header !== undefined && Buffer.compare(this.header, bytes) === 0) return;
     const replaced = this.header !== undefined;
@@ -129,7 +122,6 @@ export class IngestTrack {
     segment.bytes += unit.byteLength;
     const t = this.seconds(event);
     if (t !== undefined && event.info.duration !== undefined) segment.end = t + event.info.duration;
-    if (event.info.lastSegment) this.ended = true;
     this.point.chunked(this, event, unit.byteLength);
     return segment.object;
   }
