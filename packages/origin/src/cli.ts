@@ -3,6 +3,8 @@
 import { parseArgs } from 'node:util';
 import { formatAccessLog, type LogFormat } from './ops/access-log.js';
 import { createOrigin } from './origin.js';
+import type { OriginOptions } from './options.js';
+import type { VodProfile } from './vod/options.js';
 import type { TtlRule } from './store/retention.js';
 import type { CacheRule } from './egress/headers.js';
 
@@ -45,6 +47,12 @@ Options:
   --log-format <f>        access log as 'text' (default) or 'json'
   --grace-ms <ms>         on SIGINT/SIGTERM, how long uploads in flight may finish (default 10000)
   --no-player             do not serve the /player page
+  --no-vod                no VOD uploads (they are on with --dir: POST /vod, PUT /vod/<name>)
+  --vod-profiles <list>   VOD ladder as name:height:kbps,... (default
+                          1080p:1080:5000,720p:720:2800,480p:480:1400,360p:360:800)
+  --vod-max-jobs <n>      VOD transcodes at once, the rest queue (default 1)
+  --vod-max-upload-mib <n>  largest VOD upload in MiB (default 4096)
+  --vod-segment <s>       VOD segment length in seconds (default 4)
   --quiet                 no access log
   --help                  show this help
 `;
@@ -73,6 +81,15 @@ function ttlRule(spec: string): TtlRule {
   const prefix = spec.slice(0, eq);
   if (eq <= 0 || !prefix.startsWith('/')) fail(`--ttl-prefix must look like /prefix/=SECONDS, got '${spec}'`);
   return { prefix, ttlMs: integer('ttl-prefix', spec.slice(eq + 1), 0) * 1000 };
+}
+
+/** `1080p:1080:5000,720p:720:2800`: name, height and video kbit/s of each rendition. */
+function vodProfiles(spec: string): VodProfile[] {
+  return spec.split(',').map((item) => {
+    const [name, height, kbps, extra] = item.trim().split(':');
+    if (extra !== undefined || !name || height === undefined || kbps === undefined) fail(`--vod-profiles must look like 720p:720:2800,360p:360:800; got '${item}'`);
+    return { name, height: integer('vod-profiles', height, 0), videoKbps: integer('vod-profiles', kbps, 0) };
+  });
 }
 
 /** `/prefix/=max-age=60,immutable`: the first '=' ends the prefix; commas may stand for ', '. */
@@ -152,6 +169,11 @@ async function main(): Promise<void> {
         'log-format': { type: 'string' },
         'grace-ms': { type: 'string' },
         'no-player': { type: 'boolean' },
+        'no-vod': { type: 'boolean' },
+        'vod-profiles': { type: 'string' },
+        'vod-max-jobs': { type: 'string' },
+        'vod-max-upload-mib': { type: 'string' },
+        'vod-segment': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -182,33 +204,54 @@ async function main(): Promise<void> {
   if (opsListener !== 'any' && opsListener !== 'ingest') fail(`--ops-listener must be 'any' or 'ingest', got '${opsListener}'`);
   const optionalInt = (name: string, scale = 1): number | undefined =>
     values[name as 'ttl'] === undefined ? undefined : integer(name, values[name as 'ttl'], 0) * scale;
-  const origin = createOrigin({
-    holdMs: integer('hold-ms', values['hold-ms'], 3000),
-    corsOrigin: cors === undefined ? '*' : cors.length === 1 && cors[0] === 'none' ? false : cors.length === 1 ? cors[0] : cors,
-    timePath: timePath === 'none' ? false : timePath,
-    manifestCacheControl: values['manifest-cache'],
-    initCacheControl: values['init-cache'],
-    segmentCacheControl: values['segment-cache'],
-    liveCacheControl: values['live-cache'],
-    cacheRules: (values['cache-prefix'] ?? []).map(cacheRule),
-    memoryWaitMs: optionalInt('memory-wait-ms'),
-    opsListener,
-    maxObjectSize: values['max-object-mib'] === undefined ? undefined : integer('max-object-mib', values['max-object-mib'], 512) * 1024 * 1024,
-    player: values['no-player'] !== true,
-    ttlMs: optionalInt('ttl', 1000),
-    ttlRules: (values['ttl-prefix'] ?? []).map(ttlRule),
-    initTtlMs: optionalInt('init-ttl', 1000),
-    maxMemoryBytes: optionalInt('max-memory-mib', 1024 * 1024),
-    maxUploads: optionalInt('max-uploads'),
-    maxReaders: optionalInt('max-readers'),
-    dir: values.dir,
-    ingestSecret: secret,
-    ingestIdleMs: optionalInt('ingest-idle-ms'),
-    readerStallMs: optionalInt('reader-stall-ms'),
-    headersTimeoutMs: optionalInt('headers-timeout-ms'),
-    maxHeaderBytes: optionalInt('max-header-bytes'),
-    log: values.quiet ? undefined : (entry) => stdout.line(formatAccessLog(entry, logFormat)),
-  });
+  const vodFlags = ['vod-profiles', 'vod-max-jobs', 'vod-max-upload-mib', 'vod-segment'] as const;
+  const vodTuned = vodFlags.some((f) => values[f] !== undefined);
+  if (vodTuned && values.dir === undefined) fail('the --vod-* options need --dir: VOD assets live on the disk tier');
+  if (vodTuned && values['no-vod']) fail('--no-vod and --vod-* options contradict each other');
+  const vod: OriginOptions['vod'] = values['no-vod']
+    ? false
+    : vodTuned
+      ? {
+          profiles: values['vod-profiles'] === undefined ? undefined : vodProfiles(values['vod-profiles']),
+          maxJobs: values['vod-max-jobs'] === undefined ? undefined : Math.max(1, integer('vod-max-jobs', values['vod-max-jobs'], 1)),
+          maxUploadBytes: optionalInt('vod-max-upload-mib', 1024 * 1024),
+          segmentSeconds: optionalInt('vod-segment'),
+        }
+      : undefined;
+  let origin;
+  try {
+    origin = createOrigin({
+      holdMs: integer('hold-ms', values['hold-ms'], 3000),
+      corsOrigin: cors === undefined ? '*' : cors.length === 1 && cors[0] === 'none' ? false : cors.length === 1 ? cors[0] : cors,
+      timePath: timePath === 'none' ? false : timePath,
+      manifestCacheControl: values['manifest-cache'],
+      initCacheControl: values['init-cache'],
+      segmentCacheControl: values['segment-cache'],
+      liveCacheControl: values['live-cache'],
+      cacheRules: (values['cache-prefix'] ?? []).map(cacheRule),
+      memoryWaitMs: optionalInt('memory-wait-ms'),
+      opsListener,
+      maxObjectSize: values['max-object-mib'] === undefined ? undefined : integer('max-object-mib', values['max-object-mib'], 512) * 1024 * 1024,
+      player: values['no-player'] !== true,
+      ttlMs: optionalInt('ttl', 1000),
+      ttlRules: (values['ttl-prefix'] ?? []).map(ttlRule),
+      initTtlMs: optionalInt('init-ttl', 1000),
+      maxMemoryBytes: optionalInt('max-memory-mib', 1024 * 1024),
+      maxUploads: optionalInt('max-uploads'),
+      maxReaders: optionalInt('max-readers'),
+      dir: values.dir,
+      vod,
+      ingestSecret: secret,
+      ingestIdleMs: optionalInt('ingest-idle-ms'),
+      readerStallMs: optionalInt('reader-stall-ms'),
+      headersTimeoutMs: optionalInt('headers-timeout-ms'),
+      maxHeaderBytes: optionalInt('max-header-bytes'),
+      log: values.quiet ? undefined : (entry) => stdout.line(formatAccessLog(entry, logFormat)),
+    });
+  } catch (err) {
+    // Option values the CLI passes on unchecked (profiles, the VOD segment) are checked there.
+    fail(err instanceof Error ? err.message : String(err));
+  }
   let running;
   try {
     running = await origin.listen(listenPort, values.host ?? '127.0.0.1', { ingestPort, ingestHost: values['ingest-host'] });

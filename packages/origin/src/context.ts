@@ -26,7 +26,7 @@ export interface OriginContext extends Settings {
   /** The listener this context serves (`createOrigin` derives one context per role). */
   role: ListenerRole;
   /** Shared by every role's context: set when shutdown begins. */
-  lifecycle: { draining: boolean };
+  lifecycle: { draining: boolean; onDrain: (() => void)[] };
   /** Uploads by key that have not made their object visible yet (manifests, sniffing): DELETE reaches them here. */
   pendingUploads: Map<string, Set<{ cancel(): void }>>;
 }

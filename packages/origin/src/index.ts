@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-export { createOrigin, type Origin, type OriginServer, type RequestHandler, type ListenOptions } from './origin.js';
+export { createOrigin, type Origin, type OriginServer, type RequestHandler, type ListenOptions, type VodView } from './origin.js';
 export type { BoundListener } from './http/server.js';
 export type { OriginOptions, AccessLogEntry, ListenerRole } from './options.js';
 export type { StoreView, StoreEvents, StoreStats, RemoveReason } from './store/store.js';
@@ -19,4 +19,7 @@ export { DEFAULT_CACHE_CONTROL, type CacheRule, type CacheControlClasses, type O
 export type { CorsOrigin } from './http/cors.js';
 export type { OriginMetrics } from './ops/metrics.js';
 export type { StreamsView, StreamStatus } from './stream/model.js';
+export type { VodOptions, VodProfile } from './vod/options.js';
+export type { VodJob, JobState } from './vod/jobs.js';
+export { DEFAULT_PROFILES } from './vod/options.js';
 export type { ChannelView, ChannelTiming, RenditionView, RenditionInfo, SegmentFact, ChunkFact } from './stream/types.js';

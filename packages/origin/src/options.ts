@@ -5,6 +5,10 @@ import type { CorsOrigin } from './http/cors.js';
 import { MAX_PATH_BYTES } from './http/paths.js';
 import { DEFAULT_CACHE_CONTROL, type CacheControlClasses, type CacheRule, type SetHeaders } from './egress/headers.js';
 import type { TtlRule } from './store/retention.js';
+import { resolveVodOptions, type VodOptions, type VodSettings } from './vod/options.js';
+
+/** Key prefix of VOD uploads and assets. */
+export const VOD_PREFIX = '/vod/';
 
 /** One access log line's worth: one per request, written when its response closes. */
 export interface AccessLogEntry {
@@ -112,6 +116,13 @@ export interface OriginOptions {
    * multiple of it on the decode timeline. Default 2.
    */
   ingestSegmentSeconds?: number;
+  /**
+   * VOD: `POST /vod` (a form) or `PUT /vod/<name>` (a file) is probed with ffprobe and
+   * transcoded by ffmpeg into an adaptive HLS and DASH asset under `/vod/<name>/`, playable
+   * while it is made. Needs `dir` (assets live on the disk tier; they never expire). Default:
+   * on with the default ladder when `dir` is set; `false` turns it off.
+   */
+  vod?: boolean | VodOptions;
 }
 
 const MiB = 1024 * 1024;
@@ -148,6 +159,8 @@ export interface Settings {
   warn: (message: string) => void;
   player: boolean;
   ingestSegmentSeconds: number;
+  /** VOD settings, or undefined when VOD is off. */
+  vod: VodSettings | undefined;
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
@@ -191,7 +204,7 @@ export function resolveOptions(options: OriginOptions = {}): Settings {
     maxPathBytes: nonNegative('maxPathBytes', options.maxPathBytes, MAX_PATH_BYTES),
     log: options.log,
     ttlMs: nonNegative('ttlMs', options.ttlMs, 300_000),
-    ttlRules: (options.ttlRules ?? []).map((r) => ({ prefix: r.prefix, ttlMs: nonNegative(`ttlRules[${r.prefix}]`, r.ttlMs, 0) })),
+    ttlRules: ttlRules(options),
     initTtlMs: nonNegative('initTtlMs', options.initTtlMs, 0),
     maxMemoryBytes,
     memoryWaitMs: nonNegative('memoryWaitMs', options.memoryWaitMs, 10_000),
@@ -210,7 +223,26 @@ export function resolveOptions(options: OriginOptions = {}): Settings {
     warn: options.warn ?? stderrWarn,
     player: options.player ?? true,
     ingestSegmentSeconds: positive('ingestSegmentSeconds', options.ingestSegmentSeconds, 2),
+    vod: resolveVod(options),
   };
+}
+
+/** The rules given, plus VOD assets kept until deleted (unless a rule already names their prefix). */
+function ttlRules(options: OriginOptions): TtlRule[] {
+  const rules = (options.ttlRules ?? []).map((r) => ({ prefix: r.prefix, ttlMs: nonNegative(`ttlRules[${r.prefix}]`, r.ttlMs, 0) }));
+  const vod = options.vod !== false && options.dir !== undefined;
+  if (vod && !rules.some((r) => r.prefix === VOD_PREFIX)) rules.push({ prefix: VOD_PREFIX, ttlMs: 0 });
+  return rules;
+}
+
+function resolveVod(options: OriginOptions): VodSettings | undefined {
+  if (options.vod === false) return undefined;
+  if (options.dir === undefined) {
+    // Asked for explicitly: say why it cannot be; left to its default: simply off.
+    if (options.vod !== undefined) throw new RangeError('vod needs dir: VOD assets live on the disk tier');
+    return undefined;
+  }
+  return resolveVodOptions(options.vod === true || options.vod === undefined ? {} : options.vod);
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {

@@ -26,6 +26,9 @@ import { Retention } from './store/retention.js';
 import { ObjectStore, type StoreView } from './store/store.js';
 import { PlaylistService } from './egress/playlists.js';
 import { StreamModel, type StreamsView } from './stream/model.js';
+import type { VodJob } from './vod/jobs.js';
+import { VodService } from './vod/service.js';
+import { VOD_PREFIX } from './options.js';
 
 /** A `node:http` request listener. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -44,6 +47,8 @@ export interface Origin {
   streams: StreamsView;
   /** Counters behind `/metrics`. */
   metrics: OriginMetrics;
+  /** VOD jobs (what `/vod/jobs` answers), or undefined when VOD is off. */
+  vod: VodView | undefined;
   /**
    * For `server.on('checkContinue', ...)`: like `handler`, but sends `100 Continue` only once an
    * upload passed its size, auth and limit checks (`listen()` does this itself).
@@ -56,6 +61,13 @@ export interface Origin {
   listen(port?: number, host?: string, options?: ListenOptions): Promise<OriginServer>;
   /** Stops the timers and the disk tier's listeners (what `listen()`'s close does not own). */
   close(): void;
+}
+
+/** The VOD jobs, read-only. */
+export interface VodView {
+  /** Every job, oldest first. */
+  jobs(): VodJob[];
+  job(name: string): VodJob | undefined;
 }
 
 /** Builds the running parts from `settings`. Touches no disk and serves nothing yet. */
@@ -75,7 +87,7 @@ function build(settings: Settings): OriginContext {
   });
   retention.tier = disk;
   // After the disk tier and retention: the model reads what they left in place.
-  const streams = new StreamModel(store, settings.warn, disk !== undefined);
+  const streams = new StreamModel(store, settings.warn, disk !== undefined, settings.vod !== undefined ? [VOD_PREFIX] : []);
   return {
     ...settings,
     store,
@@ -88,7 +100,7 @@ function build(settings: Settings): OriginContext {
     streams,
     memory: new MemoryGate(store, retention, settings.memoryWaitMs),
     role: 'all',
-    lifecycle: { draining: false },
+    lifecycle: { draining: false, onDrain: [] },
     pendingUploads: new Map(),
   };
 }
@@ -168,6 +180,12 @@ export function createOrigin(options: OriginOptions = {}): Origin {
     return (req, res) => handle(ctx, router, req, res);
   };
   const handler = handlerFor('all');
+  // VOD transcodes arrive through the ingest path, as any encoder's stream does.
+  const vod = shared.vod !== undefined ? new VodService(shared, shared.vod, VOD_PREFIX, handlerFor('ingest')) : undefined;
+  if (vod !== undefined) {
+    router.use(vod.route);
+    shared.lifecycle.onDrain.push(() => vod.jobs.close());
+  }
   return {
     handler,
     handlerFor,
@@ -178,8 +196,10 @@ export function createOrigin(options: OriginOptions = {}): Origin {
     store: shared.store,
     streams: shared.streams,
     metrics: shared.metrics,
+    vod: vod && { jobs: () => vod.jobs.list(), job: (name) => vod.jobs.get(name) },
     listen: (port = 8080, host = '127.0.0.1', listenOptions?: ListenOptions) => listenOrigin(shared, handlerFor, port, host, listenOptions),
     close: () => {
+      vod?.close();
       shared.retention.close();
       shared.memory.close();
       shared.disk?.close();

@@ -37,8 +37,8 @@ function rendition(id: string, type: 'video' | 'audio', segments: SegmentFact[],
   };
 }
 
-function channel(renditions: RenditionView[], ended = false): ChannelView {
-  return { mpdKey: '/live/out.mpd', playlistKey: '/live/out.m3u8', renditions, timing: TIMING, ended };
+function channel(renditions: RenditionView[], ended = false, event = false): ChannelView {
+  return { mpdKey: '/live/out.mpd', playlistKey: '/live/out.m3u8', renditions, timing: TIMING, ended, event };
 }
 
 const lines = (text: string): string[] => text.trimEnd().split('\n');

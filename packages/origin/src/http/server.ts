@@ -143,6 +143,8 @@ const delay = (ms: number): { promise: Promise<void>; cancel: () => void } => {
 
 async function shutdown(ctx: OriginContext, servers: Server[], graceMs: number): Promise<void> {
   ctx.lifecycle.draining = true;
+  // Work of our own that feeds the listeners (VOD transcodes) stops first.
+  for (const stop of ctx.lifecycle.onDrain) stop();
   const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
   for (const s of servers) s.closeIdleConnections();
   const uploads = delay(graceMs);

@@ -61,9 +61,23 @@ export function handleDelete(ctx: OriginContext, res: ServerResponse, key: strin
     ctx.pendingUploads.delete(key);
     for (const upload of pending) upload.cancel();
   }
-  const inMemory = ctx.store.delete(key) !== undefined;
-  // Not in memory but on disk (evicted, or not loaded at start): DELETE reaches the file too.
-  const onDisk = !inMemory && ctx.disk !== undefined && ctx.disk.discard(key);
-  if (!inMemory && !onDisk && pending === undefined) return sendNotFound(res);
+  if (!removeKey(ctx, key) && pending === undefined) return sendNotFound(res);
   sendEmpty(res, 200);
+}
+
+/** Removes `key` from memory and from the disk tier; false when neither held it. */
+export function removeKey(ctx: OriginContext, key: string): boolean {
+  const inMemory = ctx.store.delete(key) !== undefined;
+  // Not in memory but on disk (evicted, or not loaded at start): the file goes too.
+  return inMemory || (ctx.disk !== undefined && ctx.disk.discard(key));
+}
+
+/** Removes every key under `prefix` (ending with '/'), in memory and on disk. Returns how many. */
+export function removeUnder(ctx: OriginContext, prefix: string): number {
+  const keys = new Set<string>();
+  for (const key of ctx.store.keys()) if (key.startsWith(prefix)) keys.add(key);
+  if (ctx.disk !== undefined) for (const key of ctx.disk.keys()) if (key.startsWith(prefix)) keys.add(key);
+  let removed = 0;
+  for (const key of keys) if (removeKey(ctx, key)) removed++;
+  return removed;
 }

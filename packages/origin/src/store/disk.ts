@@ -18,6 +18,12 @@ import type { ObjectStore } from './store.js';
 /** Directory under the root for temporary files; no key may live there. */
 export const TMP_DIR = '.boxstream-tmp';
 
+/**
+ * Top-level names starting with this are the origin's own (temporary files, VOD sources and
+ * jobs): never a key, never loaded, never served.
+ */
+export const RESERVED_PREFIX = '.boxstream-';
+
 /** Disk operations in flight at once. */
 const CONCURRENCY = 2;
 
@@ -40,7 +46,7 @@ export function keyToFile(root: string, key: string): string | undefined {
   if (!key.startsWith('/')) return undefined;
   const segments = key.slice(1).split('/');
   if (!segments.every(safeSegment)) return undefined;
-  if (segments[0] === TMP_DIR) return undefined;
+  if (segments[0].startsWith(RESERVED_PREFIX)) return undefined;
   const base = resolve(root);
   const file = resolve(base, ...segments);
   if (!file.startsWith(base + sep) || file === base) return undefined;
@@ -211,6 +217,12 @@ export class DiskTier implements ExpiryTier {
     this.store.off('delete', this.onDelete);
   }
 
+  /** Keys with a file on disk (or on their way there). */
+  *keys(): IterableIterator<string> {
+    for (const [key, intent] of this.intents) if (intent !== null && !this.index.has(key)) yield key;
+    yield* this.index.keys();
+  }
+
   /** Removes the file of `key` (a DELETE of a key memory no longer holds); false when there is none. */
   discard(key: string): boolean {
     if (this.lookup(key) === undefined) return false;
@@ -231,7 +243,7 @@ export class DiskTier implements ExpiryTier {
 
   private walk(dir: string, segments: string[], found: { key: string; file: string; mtimeMs: number; size: number }[]): void {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (segments.length === 0 && entry.name === TMP_DIR) continue;
+      if (segments.length === 0 && entry.name.startsWith(RESERVED_PREFIX)) continue;
       const path = join(dir, entry.name);
       const segs = [...segments, entry.name];
       // Symlinks and special files are skipped: only what we wrote ourselves is served.

@@ -31,6 +31,8 @@ export class Channel implements ChannelView {
     readonly playlistKey: string,
     /** The channel's directory key, ending with '/': playlist URIs are relative to it. */
     readonly base: string,
+    /** Keep every segment listed (see `ChannelView.event`). */
+    readonly event = false,
   ) {}
 
   /** A rendition's key relative to the channel's directory, as a URI reference. */
@@ -51,6 +53,7 @@ export class Channel implements ChannelView {
       if (r === undefined) {
         r = new Rendition(decl, this.playlistUriOf(decl.id), this.relative);
         r.epoch = this.epoch;
+        if (this.event) r.windowLimit = Infinity;
         added.push(r);
       } else {
         r.redeclare(decl);

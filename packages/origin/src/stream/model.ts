@@ -43,6 +43,8 @@ export interface StreamStatus {
   /** Why no playlist is generated (an MPD the origin cannot map), else undefined. */
   problem: string | undefined;
   ended: boolean;
+  /** Every segment stays listed (a VOD asset); see `ChannelView.event`. */
+  event: boolean;
   timing: Channel['timing'];
   renditions: {
     id: string;
@@ -75,6 +77,8 @@ export class StreamModel implements StreamsView {
     private readonly warn: (message: string) => void,
     /** With a disk tier, an object evicted from memory is still served (from its file). */
     private readonly hasDisk: boolean,
+    /** Key prefixes whose channels keep every segment listed (VOD assets; see `ChannelView.event`). */
+    private readonly eventPrefixes: readonly string[] = [],
   ) {
     store.on('create', this.onCreate);
     store.on('publish', this.onPublish);
@@ -200,7 +204,8 @@ export class StreamModel implements StreamsView {
     let channel = this.byMpd.get(key);
     if (channel === undefined) {
       const base = key.slice(0, key.lastIndexOf('/') + 1);
-      channel = new Channel(key, key.slice(0, -'.mpd'.length) + '.m3u8', base);
+      const event = this.eventPrefixes.some((p) => key.startsWith(p));
+      channel = new Channel(key, key.slice(0, -'.mpd'.length) + '.m3u8', base, event);
       this.byMpd.set(key, channel);
       this.byPlaylist.set(channel.playlistKey, { channel, rendition: undefined });
     }
@@ -436,6 +441,7 @@ export class StreamModel implements StreamsView {
       playlist: c.playlistKey,
       problem: c.problem,
       ended: c.ended,
+      event: c.event,
       timing: c.timing,
       renditions: c.renditions.map((r) => {
         const last = r.segments[r.segments.length - 1];

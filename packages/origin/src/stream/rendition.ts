@@ -57,6 +57,8 @@ export class Rendition implements RenditionView {
   epoch = 0;
   /** The newest segment's name values (restart detection). */
   lastName: SegmentName | undefined;
+  /** Segments kept listed at most (an event channel keeps all). */
+  windowLimit = MAX_WINDOW_SEGMENTS;
   /** Wallclock anchor of the current epoch: epoch ms at decode time `decode` seconds. */
   anchor: { wallMs: number; decode: number } | undefined;
   /** Epoch ms when the last chunk arrived. */
@@ -122,7 +124,7 @@ export class Rendition implements RenditionView {
     // the window starts again at the new segment.
     if (last !== undefined && segment.msn !== last.msn + 1) this.dropThrough(this.segments.length - 1);
     this.segments.push(segment);
-    if (this.segments.length > MAX_WINDOW_SEGMENTS) this.dropThrough(this.segments.length - MAX_WINDOW_SEGMENTS - 1);
+    if (this.segments.length > this.windowLimit) this.dropThrough(this.segments.length - this.windowLimit - 1);
   }
 
   /** Removes the segments up to and including index `i` (the window stays consecutive). */

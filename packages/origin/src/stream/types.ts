@@ -100,4 +100,9 @@ export interface ChannelView {
   readonly timing: ChannelTiming | undefined;
   /** The encoder ended the stream (MPD `type="static"` or an `lmsg` segment): EXT-X-ENDLIST. */
   readonly ended: boolean;
+  /**
+   * Every segment stays listed from the first (a VOD asset being made): the playlists say
+   * `EXT-X-PLAYLIST-TYPE:EVENT`, then `VOD` once ended. False for a live window.
+   */
+  readonly event: boolean;
 }

@@ -66,6 +66,9 @@ export function renderMediaPlaylist(channel: ChannelView, rendition: RenditionVi
     `#EXT-X-PART-INF:PART-TARGET=${seconds(timing.partTarget)}`,
     `#EXT-X-MEDIA-SEQUENCE:${first?.msn ?? rendition.nextMsn}`,
   ];
+  const ended = hasEnded(channel, rendition);
+  // Segments are only ever added (EVENT) until the last one is there (VOD: RFC 8216bis 4.4.3.5).
+  if (channel.event) out.push(`#EXT-X-PLAYLIST-TYPE:${ended ? 'VOD' : 'EVENT'}`);
   if (rendition.discontinuitySequence > 0) out.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${rendition.discontinuitySequence}`);
 
   // Where the playlist ends, in seconds from the first segment's start: parts and skips are
@@ -74,7 +77,6 @@ export function renderMediaPlaylist(channel: ChannelView, rendition: RenditionVi
   for (const segment of segments) end += segment.duration;
   const partsFrom = end - 3 * timing.targetDuration;
   let skipped = 0;
-  const ended = hasEnded(channel, rendition);
   if (options.skip === true && !ended) {
     const boundary = end - timing.skipUntil;
     let at = 0;

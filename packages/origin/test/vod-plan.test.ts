@@ -1,0 +1,109 @@
+// The pure parts of VOD: which renditions a source gets, what ffprobe's answer means, asset
+// names from file names, and the options' checks.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { planLadder, transcodeArgs } from '../src/vod/ladder.js';
+import { DEFAULT_PROFILES, resolveVodOptions } from '../src/vod/options.js';
+import { judge, type SourceFacts } from '../src/vod/probe.js';
+import { nameFromFile } from '../src/vod/service.js';
+import { resolveOptions } from '../src/options.js';
+
+const facts = (width: number, height: number, audio = true): SourceFacts => ({
+  duration: 60,
+  width,
+  height,
+  frameRate: 25,
+  videoCodec: 'h264',
+  audioCodec: audio ? 'aac' : undefined,
+  audioChannels: audio ? 2 : undefined,
+});
+
+test('the ladder: profiles at or below the source, never upscaled, even sizes at the source aspect', () => {
+  const settings = resolveVodOptions();
+  assert.equal(planLadder(settings, facts(1920, 1080)).video.map((r) => `${r.name} ${r.width}x${r.height} ${r.videoKbps}`), [
+    '1080p 1920x1080 5000',
+    '720p 1280x720 2800',
+    '480p 854x480 1400',
+    '360p 640x360 800',
+  ]);
+  assert.equal(planLadder(settings, facts(1280, 720)).video.map((r) => r.name), ['720p', '480p', '360p']);
+  // Portrait phone video: heights still cap it, widths follow its 9:16.
+  assert.equal(planLadder(settings, facts(1080, 1920)).video.map((r) => `${r.width}x${r.height}`), ['608x1080', '406x720', '270x480', '202x360']);
+  // Smaller than every profile: one rendition at its own size.
+  const tiny = planLadder(settings, facts(320, 181));
+  assert.equal(tiny.video.map((r) => `${r.name} ${r.width}x${r.height} ${r.videoKbps}`), ['180p 318x180 800']);
+  assert.is(planLadder(settings, facts(640, 360, false)).audioKbps, undefined);
+  assert.is(planLadder(settings, facts(640, 360)).audioKbps, 128);
+});
+
+test('the ffmpeg command: one decode split per rung, aligned keyframes, the DASH muxer PUTting to the origin', () => {
+  const settings = resolveVodOptions({ segmentSeconds: 2 });
+  const ladder = planLadder(settings, facts(1280, 720));
+  const args = transcodeArgs(settings, ladder, '/src/file', 'http://vod:t@127.0.0.1:1/vod/a/manifest.mpd');
+  const at = (flag: string) => args[args.indexOf(flag) + 1];
+  assert.is(at('-filter_complex'), '[0:v:0]split=3[s0][s1][s2];[s0]scale=1280:720,setdar=1280/720[v0];[s1]scale=854:480,setdar=1280/720[v1];[s2]scale=640:360,setdar=1280/720[v2]');
+  assert.is(at('-force_key_frames'), 'expr:gte(t,n_forced*2)');
+  assert.is(at('-seg_duration'), '2');
+  assert.is(at('-adaptation_sets'), 'id=0,streams=v id=1,streams=a');
+  assert.is(at('-b:v:1'), '1400k');
+  assert.is(args[args.length - 1], 'http://vod:t@127.0.0.1:1/vod/a/manifest.mpd');
+  const single = transcodeArgs(settings, planLadder(settings, facts(320, 180, false)), '/s', 'u');
+  assert.is(single[single.indexOf('-filter_complex') + 1], '[0:v:0]scale=320:180,setdar=320/180[v0]');
+  assert.is(single[single.indexOf('-adaptation_sets') + 1], 'id=0,streams=v');
+  assert.not.ok(single.includes('-c:a'));
+});
+
+const probeJson = (streams: object[], duration = '10.0') => JSON.stringify({ streams, format: { duration } });
+
+test("ffprobe's answer: facts of a video; refusals of no video, a cut file, no duration, garbage", () => {
+  const ok = judge(
+    probeJson([
+      { codec_type: 'video', codec_name: 'hevc', width: 1920, height: 1080, avg_frame_rate: '30000/1001', nb_frames: '300', nb_read_packets: '300', side_data_list: [{ rotation: -90 }] },
+      { codec_type: 'audio', codec_name: 'opus', channels: 6 },
+    ]),
+    '',
+  );
+  assert.ok(ok.ok);
+  if (ok.ok) {
+    assert.equal([ok.facts.width, ok.facts.height], [1080, 1920], 'rotated by 90: displayed upright');
+    assert.ok(Math.abs(ok.facts.frameRate! - 29.97) < 0.01);
+    assert.is(ok.facts.audioCodec, 'opus');
+  }
+  const anamorphic = judge(probeJson([{ codec_type: 'video', width: 720, height: 576, sample_aspect_ratio: '16:11' }]), '');
+  assert.ok(anamorphic.ok && anamorphic.facts.width === 1047);
+  const cover = judge(probeJson([{ codec_type: 'video', width: 500, height: 500, disposition: { attached_pic: 1 } }, { codec_type: 'audio' }]), '');
+  assert.equal(cover, { ok: false, reason: 'no video stream' });
+  const cut = judge(probeJson([{ codec_type: 'video', width: 320, height: 240, nb_frames: '100', nb_read_packets: '18' }]), 'stream 0, offset 0x77b3: partial file');
+  assert.ok(!cut.ok && /truncated \(18 of 100 video frames present; stream 0, offset 0x77b3: partial file\)/.test(cut.reason));
+  assert.equal(judge(probeJson([{ codec_type: 'video', width: 320, height: 240 }], 'N/A'), ''), { ok: false, reason: 'the file has no duration' });
+  assert.equal(judge('not json', ''), { ok: false, reason: 'ffprobe gave no readable answer' });
+});
+
+test('asset names from file names', () => {
+  assert.is(nameFromFile('My Trip (2).MOV'), 'My-Trip-2');
+  assert.is(nameFromFile('C:\\Users\\me\\clip.final.mp4'), 'clip.final');
+  assert.is(nameFromFile('../../etc/passwd'), 'passwd');
+  assert.is(nameFromFile('...'), 'video');
+  assert.is(nameFromFile(undefined), 'video');
+  assert.is(nameFromFile('été à Paris.mp4'), 't-Paris');
+  assert.is(nameFromFile('x'.repeat(200) + '.mp4').length, 56);
+});
+
+test('options: VOD is on with dir, off without; bad profiles and values are refused', () => {
+  assert.is(resolveOptions({}).vod, undefined);
+  assert.equal(resolveOptions({ dir: '/tmp/x' }).vod?.profiles, DEFAULT_PROFILES);
+  assert.is(resolveOptions({ dir: '/tmp/x', vod: false }).vod, undefined);
+  assert.ok(resolveOptions({ dir: '/tmp/x' }).ttlRules.some((r) => r.prefix === '/vod/' && r.ttlMs === 0), 'assets never expire');
+  assert.equal(resolveOptions({ dir: '/tmp/x', ttlRules: [{ prefix: '/vod/', ttlMs: 5000 }] }).ttlRules, [{ prefix: '/vod/', ttlMs: 5000 }], "the operator's rule stands");
+  assert.throws(() => resolveOptions({ vod: true }), /vod needs dir/);
+  assert.throws(() => resolveOptions({ vod: { maxJobs: 2 } }), /vod needs dir/);
+  assert.throws(() => resolveVodOptions({ profiles: [] }), /at least one/);
+  assert.throws(() => resolveVodOptions({ profiles: [{ name: 'a b', height: 360, videoKbps: 1 }] }), /letters, digits/);
+  assert.throws(() => resolveVodOptions({ profiles: [{ name: 'a', height: 361, videoKbps: 1 }] }), /even integer/);
+  assert.throws(() => resolveVodOptions({ profiles: [{ name: 'a', height: 360, videoKbps: 1 }, { name: 'a', height: 240, videoKbps: 1 }] }), /used twice/);
+  assert.throws(() => resolveVodOptions({ profiles: [{ name: 'a', height: 360, videoKbps: 0 }] }), /positive/);
+  assert.throws(() => resolveVodOptions({ segmentSeconds: 0 }), /positive/);
+  assert.equal(resolveVodOptions({ profiles: [{ name: 'low', height: 240, videoKbps: 1 }, { name: 'high', height: 720, videoKbps: 2 }] }).profiles.map((p) => p.name), ['high', 'low']);
+});
+
+test.run();
