@@ -9,7 +9,7 @@ import { ALLOWED_METHODS, CorsPolicy } from './http/cors.js';
 import { whenDone } from './http/lifetime.js';
 import { parseRequestPath } from './http/paths.js';
 import { expectContinue, isLingering, refuse, sendBody, sendEmpty, sendText } from './http/respond.js';
-import { Router, type Exchange } from './http/router.js';
+import { Router, type Exchange, type Route } from './http/router.js';
 import { listenOrigin, type ListenOptions, type OriginServer } from './http/server.js';
 import { openTally } from './http/tally.js';
 import { utcNow } from './http/time.js';
@@ -117,8 +117,8 @@ function listenerErrorReporter(metrics: OriginMetrics, warn: (message: string) =
   };
 }
 
-/** The routes every origin has; features add theirs here. */
-function createRouter(ctx: OriginContext): Router {
+/** The routes every origin has; features add theirs here (`first`: before the ingest routes). */
+function createRouter(ctx: OriginContext, first: Route | undefined): Router {
   const router = new Router(handleObject);
   if (ctx.timePath !== false) router.at(ctx.timePath, (x) => x.req.method !== 'OPTIONS' && (answerTime(x), true));
   // With opsListener 'ingest', the public listener does not know these paths (404 at once, not held).
@@ -131,10 +131,11 @@ function createRouter(ctx: OriginContext): Router {
   if (ctx.metricsPath !== false) router.at(ctx.metricsPath, ops(answerMetrics));
   if (ctx.healthPath !== false) router.at(ctx.healthPath, ops(answerHealth));
   if (ctx.streamsPath !== false) router.at(ctx.streamsPath, ops(answerStreams));
+  if (first !== undefined) router.use(first);
   router.use(new CmafIngest(ctx, ctx.ingestSegmentSeconds).route);
   router.use(new PlaylistService(ctx, ctx.streams).route);
   if (ctx.player) {
-    const player = createPlayerRoute({ timePath: ctx.timePath });
+    const player = createPlayerRoute({ timePath: ctx.timePath, vodPath: ctx.vod !== undefined ? VOD_PREFIX.slice(0, -1) : false });
     router.use((x) => player.handle(x.req, x.res, x.key, x.tally));
   }
   return router;
@@ -173,19 +174,22 @@ function handleObject({ ctx, req, res, key, tally }: Exchange): void {
 export function createOrigin(options: OriginOptions = {}): Origin {
   const shared = build(resolveOptions(options));
   shared.disk?.load(shared.maxMemoryBytes, (entry) => shared.retention.schedule(entry.key, entry.version, entry.kind, entry.mtimeMs));
-  const router = createRouter(shared);
+  // VOD transcodes arrive through the ingest path, as any encoder's stream does. Its route
+  // comes first: a job's asset is written by its transcode only, by no other route.
+  let ingest: RequestHandler = () => {};
+  const vod = shared.vod !== undefined ? new VodService(shared, shared.vod, VOD_PREFIX, (req, res) => ingest(req, res)) : undefined;
+  if (vod !== undefined) shared.lifecycle.onDrain.push(() => vod.close());
+  const router = createRouter(shared, vod?.route);
   // One handler per listener role; they share everything but the role.
   const handlerFor = (role: ListenerRole): RequestHandler => {
     const ctx = role === shared.role ? shared : { ...shared, role };
     return (req, res) => handle(ctx, router, req, res);
   };
   const handler = handlerFor('all');
-  // VOD transcodes arrive through the ingest path, as any encoder's stream does.
-  const vod = shared.vod !== undefined ? new VodService(shared, shared.vod, VOD_PREFIX, handlerFor('ingest')) : undefined;
-  if (vod !== undefined) {
-    router.use(vod.route);
-    shared.lifecycle.onDrain.push(() => vod.jobs.close());
-  }
+  // ffmpeg opens a segment's upload when the segment starts and may send nothing until a slow
+  // encode ends it: no idle timeout for the transcodes (their job watches ffmpeg's progress).
+  const vodCtx: OriginContext = { ...shared, role: 'ingest', ingestIdleMs: 0 };
+  ingest = (req, res) => handle(vodCtx, router, req, res);
   return {
     handler,
     handlerFor,

@@ -7,6 +7,8 @@ import { DEFAULT_PROFILES, resolveVodOptions } from '../src/vod/options.js';
 import { judge, type SourceFacts } from '../src/vod/probe.js';
 import { nameFromFile } from '../src/vod/service.js';
 import { resolveOptions } from '../src/options.js';
+import { Retention } from '../src/store/retention.js';
+import { ObjectStore } from '../src/store/store.js';
 
 const facts = (width: number, height: number, audio = true): SourceFacts => ({
   duration: 60,
@@ -104,6 +106,17 @@ test('options: VOD is on with dir, off without; bad profiles and values are refu
   assert.throws(() => resolveVodOptions({ profiles: [{ name: 'a', height: 360, videoKbps: 0 }] }), /positive/);
   assert.throws(() => resolveVodOptions({ segmentSeconds: 0 }), /positive/);
   assert.equal(resolveVodOptions({ profiles: [{ name: 'low', height: 240, videoKbps: 1 }, { name: 'high', height: 720, videoKbps: 2 }] }).profiles.map((p) => p.name), ['high', 'low']);
+});
+
+test('a prefix kept until DELETE keeps its init segments too, whatever initTtlMs says', () => {
+  const retention = new Retention(new ObjectStore(), { ttlMs: 1000, ttlRules: [{ prefix: '/vod/', ttlMs: 0 }, { prefix: '/short/', ttlMs: 5 }], initTtlMs: 2000, maxMemoryBytes: 1 << 20 });
+  assert.is(retention.ttlFor('/vod/a/init-0.m4s', 'init'), 0);
+  assert.is(retention.ttlFor('/vod/a/chunk-0-00001.m4s', 'media'), 0);
+  assert.is(retention.ttlFor('/short/init.mp4', 'init'), 2000);
+  assert.is(retention.ttlFor('/live/init.mp4', 'init'), 2000);
+  assert.is(retention.ttlFor('/short/a.m4s', 'media'), 5);
+  assert.is(retention.ttlFor('/live/a.m4s', 'media'), 1000);
+  retention.close();
 });
 
 test.run();

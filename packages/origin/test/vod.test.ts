@@ -297,6 +297,82 @@ test('a restart mid-transcode starts the job again from its source: no half asse
   assert.is((after.body.toString().match(/#EXTINF/g) ?? []).length, 30);
 });
 
+test('hostile uploads: a playlist naming local files, a cut multipart form; the origin stays up', async () => {
+  await open();
+  const secret = join(work, 'secret.mp4');
+  execFileSync('cp', [source('two.mp4', 2), secret]);
+  const playlist = `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2,\n${secret}\n#EXT-X-ENDLIST\n`;
+  const res = await put(o.port, '/vod/steal', playlist);
+  assert.is(res.status, 422, 'an HLS playlist is not a source: it would read files of the origin');
+  assert.match(res.body.toString(), /not a video/);
+  // A form whose body ends inside its file part, and one with broken part headers.
+  for (const body of ['--B\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nxxxx', '--B\r\nbroken\r\n\r\n--B\r\nbroken\r\n\r\n--B--']) {
+    const cut = await http(o.port, 'POST', '/vod', body, { 'Content-Type': 'multipart/form-data; boundary=B' });
+    assert.is(cut.status, 400, cut.body.toString());
+  }
+  assert.is((await http(o.port, 'GET', '/healthz')).status, 200);
+  assert.equal(o.origin.vod!.jobs(), []);
+  await waitUntil(() => leftovers().length === 0, 3000, 'no upload left on disk');
+});
+
+test('an upload the origin refuses fails the job (ffmpeg itself goes on): no asset with holes', async () => {
+  await open({ maxObjectSize: 3000 });
+  assert.is((await put(o.port, '/vod/holes', readFileSync(source('two.mp4', 2)))).status, 202);
+  await whenSettled('holes');
+  assert.is(job('holes')!.state, 'failed');
+  assert.match(job('holes')!.error!, /the origin refused an upload \(413 \/vod\/holes\/chunk-/);
+  assert.equal(assetKeys('holes'), []);
+});
+
+test("a job's asset is written by its transcode only: no upload or CMAF ingest over it", async () => {
+  await open();
+  assert.is((await put(o.port, '/vod/mine', readFileSync(source('two.mp4', 2)))).status, 202);
+  await whenSettled('mine');
+  for (const path of ['/vod/mine/manifest.mpd', '/vod/mine/Streams(video.cmfv)', '/vod/mine/new.m4s']) {
+    const res = await http(o.port, 'POST', path, 'x');
+    assert.is(res.status, 409, path);
+  }
+  assert.is((await http(o.port, 'DELETE', '/vod/mine/manifest.mpd')).status, 409);
+  assert.match((await http(o.port, 'GET', '/vod/mine/manifest.mpd')).body.toString(), /type="static"/);
+});
+
+/** An ffprobe that takes `ms` before it answers (a large file). */
+function slowProbe(ms: number): string {
+  const file = join(work, `slow-ffprobe-${ms}`);
+  writeFileSync(file, `#!/bin/sh\nsleep ${ms / 1000}\nexec ffprobe "$@"\n`, { mode: 0o755 });
+  return file;
+}
+
+test('a probe longer than the idle timeout keeps the connection; a DELETE during the probe refuses the upload', async () => {
+  await open({ ingestIdleMs: 300, vod: { ...VOD, ffprobe: slowProbe(800) } });
+  const bytes = readFileSync(source('two.mp4', 2));
+  const slow = await put(o.port, '/vod/patient', bytes);
+  assert.is(slow.status, 202, 'answered after the probe, not cut by the upload idle timer');
+  const racing = put(o.port, '/vod/doomed', bytes);
+  await waitUntil(() => leftovers().some((f) => f.startsWith('doomed-')), 5000, 'the upload on disk');
+  assert.is((await http(o.port, 'DELETE', '/vod/doomed')).status, 204);
+  const refused = await racing;
+  assert.is(refused.status, 409);
+  assert.match(refused.body.toString(), /deleted while it was uploading/);
+  assert.is(job('doomed'), undefined);
+  await whenSettled('patient');
+  await waitUntil(() => leftovers().length === 0, 3000, 'no upload left on disk');
+});
+
+test('the /player page has the VOD panel (upload form, jobs) only when VOD is on', async () => {
+  await open();
+  const on = (await http(o.port, 'GET', '/player')).body.toString();
+  assert.match(on, /<form id="vod-form">/);
+  assert.is(JSON.parse(/<script id="boxstream-config" type="application\/json">(.*?)<\/script>/s.exec(on)![1]).vod, '/vod');
+  await o.close();
+  o.origin.close();
+  o = await startOrigin({ warn: () => {} });
+  const off = (await http(o.port, 'GET', '/player')).body.toString();
+  assert.not.match(off, /vod-form/);
+  assert.is(JSON.parse(/<script id="boxstream-config" type="application\/json">(.*?)<\/script>/s.exec(off)![1]).vod, false);
+  assert.is((await put(o.port, '/vod/x', 'plain object')).status, 201, 'without VOD, /vod/ is an ordinary prefix');
+});
+
 test('an unusable directory costs VOD (503 with the reason), never the origin', async () => {
   const file = join(dir, 'a-file');
   writeFileSync(file, 'x');

@@ -6,7 +6,7 @@ import { whenDone } from '../http/lifetime.js';
 import { refuse, sendContinue, sendEmpty, sendNotFound } from '../http/respond.js';
 import type { RequestTally } from '../http/tally.js';
 import { admitUpload } from '../ops/limits.js';
-import { manifestKind } from '../store/classify.js';
+import { manifestContentType, manifestKind } from '../store/classify.js';
 import { Upload } from './upload.js';
 
 /** Answers a PUT or POST to `key`. */
@@ -63,6 +63,14 @@ export function handleDelete(ctx: OriginContext, res: ServerResponse, key: strin
   }
   if (!removeKey(ctx, key) && pending === undefined) return sendNotFound(res);
   sendEmpty(res, 200);
+}
+
+/** Stores `body` as the complete DASH manifest `key`, as an upload of it would (the origin's own writes). */
+export function publishManifest(ctx: OriginContext, key: string, body: Buffer): void {
+  const object = ctx.store.create(key, { contentType: manifestContentType('dash'), kind: 'manifest' });
+  object.publish(body);
+  object.complete();
+  ctx.store.insert(object);
 }
 
 /** Removes `key` from memory and from the disk tier; false when neither held it. */

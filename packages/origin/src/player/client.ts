@@ -59,6 +59,9 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   stats.version = lib.version;
   var delayParam = Number(q.get('delay'));
   var delay = delayParam > 0 ? delayParam : null;
+  // ?start=0: play from the beginning, not the live edge (a VOD asset still being made, whose
+  // playlists are EVENT and MPD dynamic until the end), without catching up to the edge.
+  var fromStart = q.get('start') === '0';
   $('status').textContent = 'loading ' + lib.pkg + ' ' + lib.version + ' for ' + url;
 
   // --- stalls: playback that should advance and does not -------------------------------------
@@ -158,7 +161,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
         // dash.js 5 turns low-latency mode on by itself for availabilityTimeComplete="false"
         // (ffmpeg -ldash 1); the target delay and catch-up are ours.
         delay: { liveDelay: delay || 2 },
-        liveCatchup: { enabled: true, mode: 'liveCatchupModeDefault' },
+        liveCatchup: { enabled: !fromStart, mode: 'liveCatchupModeDefault' },
         buffer: { fastSwitchEnabled: true }
       }
     };
@@ -174,6 +177,14 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     });
     player.on(ev.PLAYBACK_ERROR, function (e) { fail('dash.js playback error ' + (e && e.error ? e.error.message || e.error : '')); });
     player.on(ev.STREAM_INITIALIZED, function () { stats.ready = true; });
+    if (fromStart) {
+      // A dynamic MPD starts near its live edge; once it plays, seek(0) goes to the start of
+      // its window (dash.js ignores a seek before playback begins).
+      video.addEventListener('playing', function once() {
+        video.removeEventListener('playing', once);
+        if (player.isDynamic() && video.currentTime > 0.5) player.seek(0);
+      });
+    }
     player.on(ev.QUALITY_CHANGE_RENDERED, function (e) {
       if (e.mediaType === 'video' && e.newRepresentation) log('info', 'video ' + Math.round(e.newRepresentation.bandwidth / 1000) + ' kbit/s ' + e.newRepresentation.width + 'x' + e.newRepresentation.height);
     });
@@ -203,6 +214,10 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     // Live catch-up up to 1.5x, as dash.js does: hls.js then settles at the playlist's target.
     var config = { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5, backBufferLength: 30 };
     if (delay) config.liveSyncDuration = delay;
+    if (fromStart) {
+      config.startPosition = 0;
+      config.maxLiveSyncPlaybackRate = 1;
+    }
     var hls = new Hls(config);
     // LL-HLS playlists (the origin's own) set the target with PART-HOLD-BACK. Playlists without
     // parts (ffmpeg's) list complete segments only: two target durations behind their edge (hls.js'

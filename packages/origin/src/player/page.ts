@@ -3,12 +3,15 @@
 // buffer, bitrate, resolution and stalls as they happen. When a library is not installed the
 // page says how to install it.
 import { CLIENT_SCRIPT } from './client.js';
+import { VOD_SCRIPT } from './vod-client.js';
 import type { PlayerLib, PlayerLibs } from './assets.js';
 
 /** What the page needs from the server. */
 export interface PageOptions {
   /** The origin's UTC time endpoint (dash.js' fallback clock), or false. */
   timePath: string | false;
+  /** Where VOD uploads go (`/vod`), or false when VOD is off: the page then has no VOD panel. */
+  vodPath?: string | false;
 }
 
 const escapeHtml = (s: string): string =>
@@ -43,7 +46,33 @@ const STYLE = `
   #log .error { color: var(--bad); } #log .warn { color: var(--warn); } #log .info { color: var(--dim); }
   .missing { margin: 14px; padding: 12px 16px; border: 1px solid var(--warn); border-radius: 4px; background: #2a2410; }
   .missing code { background: #000; padding: 1px 5px; border-radius: 3px; }
+  #vod { margin: 0 14px 14px; padding: 12px; background: var(--panel); border-radius: 4px; }
+  #vod h2 { font-size: 15px; margin: 0 0 8px; }
+  #vod form { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+  #vod input[type=text], #vod input[type=password] { padding: 5px 8px; background: #000; color: var(--fg); border: 1px solid #444; border-radius: 4px; }
+  #vod button { padding: 4px 10px; background: #2b2b2b; color: var(--fg); border: 1px solid #444; border-radius: 4px; }
+  #vod table { width: 100%; border-collapse: collapse; margin-top: 10px; }
+  #vod td { padding: 4px 8px; border-top: 1px solid #333; vertical-align: top; }
+  #vod a { color: #7fb8ff; }
+  #vod .small { font-size: 12px; color: var(--dim); }
+  #vod .bad, #vod-status.bad { color: var(--bad); }
 `;
+
+function vodPanel(vodPath: string | false | undefined): string {
+  if (vodPath === undefined || vodPath === false) return '';
+  return `<section id="vod">
+  <h2>VOD: upload a video, play it while it transcodes</h2>
+  <form id="vod-form">
+    <input type="file" id="vod-file" name="file" accept="video/*,.mkv,.mov,.mp4,.webm">
+    <input type="text" id="vod-name" name="name" placeholder="name (optional)" spellcheck="false">
+    <input type="password" id="vod-secret" placeholder="ingest secret (if set)" autocomplete="off">
+    <button type="submit">Upload</button>
+    <progress id="vod-progress" max="100" value="0" hidden></progress>
+    <span id="vod-status"></span>
+  </form>
+  <table><tbody id="vod-jobs"></tbody></table>
+</section>`;
+}
 
 function missingNotice(libs: PlayerLibs): string {
   const missing = [
@@ -63,7 +92,11 @@ function missingNotice(libs: PlayerLibs): string {
 
 /** The /player HTML document. */
 export function renderPlayerPage(libs: PlayerLibs, options: PageOptions): string {
-  const config = { libs: { dash: libConfig(libs.dash), hls: libConfig(libs.hls), shaka: libConfig(libs.shaka) }, timePath: options.timePath };
+  const config = {
+    libs: { dash: libConfig(libs.dash), hls: libConfig(libs.hls), shaka: libConfig(libs.shaka) },
+    timePath: options.timePath,
+    vod: options.vodPath ?? false,
+  };
   const versions = [libs.dash && `dash.js ${libs.dash.version}`, libs.hls && `hls.js ${libs.hls.version}`, libs.shaka && `Shaka ${libs.shaka.version}`].filter(Boolean).join(', ');
   return `<!doctype html>
 <html lang="en">
@@ -109,7 +142,9 @@ ${missingNotice(libs)}
     <ul id="log"></ul>
   </div>
 </main>
+${vodPanel(options.vodPath)}
 <script>${CLIENT_SCRIPT}</script>
+${options.vodPath ? `<script>${VOD_SCRIPT}</script>` : ''}
 </body>
 </html>
 `;

@@ -26,6 +26,8 @@ export const ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 export interface PlayerRouteOptions {
   timePath: string | false;
+  /** Where VOD uploads go (`/vod`), or false: the page shows its VOD panel only with one. */
+  vodPath?: string | false;
   /** Finds the libraries (tests replace it). Default: `locatePlayerLibs()`. */
   locate?: () => PlayerLibs;
   /** While a library is missing, look again at most this often, ms (the lookup is synchronous). Default 5000. */
@@ -52,7 +54,7 @@ export function createPlayerRoute(options: PlayerRouteOptions): PlayerRoute {
       lookedAt = performance.now();
       const libs = locate();
       if (found === undefined || PLAYER_LIB_NAMES.some((name) => found?.libs[name]?.file !== libs[name]?.file)) {
-        found = { libs, page: Buffer.from(renderPlayerPage(libs, { timePath: options.timePath })), assets: assetTable(libs) };
+        found = { libs, page: Buffer.from(renderPlayerPage(libs, { timePath: options.timePath, vodPath: options.vodPath })), assets: assetTable(libs) };
       }
     }
     return found;

@@ -107,9 +107,10 @@ export class Retention {
 
   /** The TTL that applies to an object of `kind` under `key`, ms (`0`: none). */
   ttlFor(key: string, kind: ObjectKind): number {
-    if (kind === 'init') return this.options.initTtlMs;
-    for (const rule of this.rules) if (key.startsWith(rule.prefix)) return rule.ttlMs;
-    return this.options.ttlMs;
+    const rule = this.rules.find((r) => key.startsWith(r.prefix));
+    // A prefix kept until DELETE (VOD assets) keeps its inits too, whatever initTtlMs says.
+    if (kind === 'init') return rule !== undefined && rule.ttlMs === 0 ? 0 : this.options.initTtlMs;
+    return rule !== undefined ? rule.ttlMs : this.options.ttlMs;
   }
 
   /** Marks `object` as just used (a GET of a complete object), so the cap evicts it last. */

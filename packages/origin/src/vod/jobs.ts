@@ -3,13 +3,15 @@
 // finds every job: a finished or failed one as it was, a waiting one still waiting, and one cut
 // mid-transcode started again from its source (its partial asset removed first). An asset is
 // never left half: a failed or cancelled transcode's objects are removed with it.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
 import { join } from 'node:path';
 import { planLadder, transcodeArgs, type Ladder } from './ladder.js';
-import type { LoopbackIngest } from './loopback.js';
+import { LoopbackIngest } from './loopback.js';
 import type { VodSettings } from './options.js';
 import type { SourceFacts } from './probe.js';
-import { Transcode } from './transcode.js';
+import { Transcode, type TranscodeEnd } from './transcode.js';
 
 /** Where a job is. */
 export type JobState = 'queued' | 'transcoding' | 'done' | 'failed';
@@ -40,24 +42,44 @@ export interface JobsHost {
   prefix: string;
   /** Private directory for sources, uploads in flight and job records. */
   workDir: string;
-  loopback: LoopbackIngest;
+  /** The origin's ingest handler: ffmpeg's uploads go through it. */
+  ingest: RequestListener;
+  /** The ingest secret, presented on ffmpeg's behalf. */
+  ingestSecret: string | undefined;
+  maxManifestBytes: number;
+  /** Stores a complete MPD under `key`, as an upload of it would. */
+  publishManifest(key: string, body: Buffer): void;
   /** Removes every object under a key prefix (memory and disk). */
   removeUnder(prefix: string): void;
-  /** Resolves true once the channel of `mpdKey` ended (its MPD went static), false after `ms`. */
-  whenEnded(mpdKey: string, ms: number): Promise<boolean>;
   warn(message: string): void;
 }
 
-/** After ffmpeg exits, how long its final MPD may take to be read. */
-const FINAL_MPD_WAIT_MS = 10_000;
+/** After ffmpeg exits, how long its connections may take to be read to their end. */
+const DRAIN_MS = 10_000;
+
+/** ffmpeg that reports no progress for this long is stuck: it is killed and the job fails. */
+const STALL_MS = 5 * 60_000;
+
+/** What one running transcode holds. */
+interface Run {
+  loopback: LoopbackIngest;
+  transcode: Transcode | undefined;
+  /** The final, static MPD, held until every segment is in. */
+  finalMpd: Buffer | undefined;
+  /** The first upload the origin refused (ffmpeg ignores refusals; the asset would have holes). */
+  refused: string | undefined;
+}
+
+/** An asset name: a path segment that is safe everywhere (URL, file name, playlist URI). */
+export const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export class VodJobs {
   private readonly jobs = new Map<string, VodJob>();
   private readonly queue: string[] = [];
-  /** Jobs being transcoded (from the moment they leave the queue), and their ffmpeg once it runs. */
-  private readonly running = new Map<string, Transcode | undefined>();
-  /** Names of uploads in flight (not jobs yet). */
-  private readonly reserved = new Set<string>();
+  /** Jobs being transcoded (from the moment they leave the queue), with their listener and ffmpeg. */
+  private readonly running = new Map<string, Run | undefined>();
+  /** Names of uploads in flight (not jobs yet), and whether a DELETE came for one meanwhile. */
+  private readonly reserved = new Map<string, { deleted: boolean }>();
   private closed = false;
   /** Why no upload can be taken (the work directory cannot be used), else undefined. */
   readonly unavailable: string | undefined;
@@ -75,7 +97,7 @@ export class VodJobs {
 
   /** A path for an upload in flight of `name`. */
   incomingFile(name: string): string {
-    return join(this.dir('incoming'), `${name}-${process.pid}-${Date.now().toString(36)}`);
+    return join(this.dir('incoming'), `${name}-${randomBytes(8).toString('hex')}`);
   }
 
   /** Holds `name` for an upload: 'taken' when a job or an upload has it, 'full' when the queue is. */
@@ -84,8 +106,13 @@ export class VodJobs {
     // A job just removed may still be stopping: its name is free once its ffmpeg is gone.
     if (this.jobs.has(name) || this.reserved.has(name) || this.running.has(name)) return 'taken';
     if (this.queue.length + this.reserved.size >= this.host.settings.maxQueued) return 'full';
-    this.reserved.add(name);
+    this.reserved.set(name, { deleted: false });
     return 'ok';
+  }
+
+  /** Whether a DELETE came for `name` while its upload was in flight. */
+  deletedWhileUploading(name: string): boolean {
+    return this.reserved.get(name)?.deleted === true;
   }
 
   /** Removes an upload that did not become a job. */
@@ -127,12 +154,6 @@ export class VodJobs {
     return [...this.jobs.values()].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
   }
 
-  /** Whether ffmpeg may write `key`: under the asset of a job being transcoded. */
-  writable(key: string): boolean {
-    for (const name of this.running.keys()) if (this.jobs.has(name) && key.startsWith(this.assetPrefix(name))) return true;
-    return false;
-  }
-
   /** Whether `key` is under a job's asset (what only that job writes). */
   owns(key: string): boolean {
     const rest = key.startsWith(this.host.prefix) ? key.slice(this.host.prefix.length) : undefined;
@@ -140,15 +161,23 @@ export class VodJobs {
     return rest !== undefined && slash > 0 && this.jobs.has(rest.slice(0, slash));
   }
 
-  /** Stops a job (ffmpeg killed), removes its asset, source and record. False when there is no such job. */
+  /**
+   * Stops a job (ffmpeg killed), removes its asset, source and record; an upload in flight under
+   * the name is refused when it ends. False when there is no such job or upload.
+   */
   remove(name: string): boolean {
+    const uploading = this.reserved.get(name);
+    if (uploading !== undefined) {
+      uploading.deleted = true;
+      return true;
+    }
     const job = this.jobs.get(name);
     if (job === undefined) return false;
     this.jobs.delete(name);
     const i = this.queue.indexOf(name);
     if (i >= 0) this.queue.splice(i, 1);
-    this.running.get(name)?.kill();
-    this.discardAsset(name);
+    this.stop(name);
+    this.host.removeUnder(this.assetPrefix(name));
     rmSync(this.sourceFile(name), { force: true });
     rmSync(this.recordFile(name), { force: true });
     return true;
@@ -157,13 +186,14 @@ export class VodJobs {
   /** Stops running transcodes without touching records: a restart starts them again. */
   close(): void {
     this.closed = true;
-    for (const t of this.running.values()) t?.kill();
+    for (const name of this.running.keys()) this.stop(name);
   }
 
-  /** Removes what a job wrote, cutting its uploads still in flight first. */
-  private discardAsset(name: string): void {
-    this.host.loopback.cut(this.assetPrefix(name));
-    this.host.removeUnder(this.assetPrefix(name));
+  /** Kills a job's ffmpeg and cuts its uploads in flight (so none brings a removed object back). */
+  private stop(name: string): void {
+    const run = this.running.get(name);
+    run?.transcode?.kill();
+    run?.loopback.close();
   }
 
   private assetPrefix(name: string): string {
@@ -182,15 +212,17 @@ export class VodJobs {
     return join(this.dir('jobs'), `${name}.json`);
   }
 
-  /** Written whole, then renamed: a crash leaves the old record or the new one. */
-  private save(job: VodJob): void {
-    if (!this.jobs.has(job.name)) return;
+  /** Written whole, then renamed: a crash leaves the old record or the new one. False when it could not be saved. */
+  private save(job: VodJob): boolean {
+    if (!this.jobs.has(job.name)) return false;
     const file = this.recordFile(job.name);
     try {
       writeFileSync(`${file}.tmp`, JSON.stringify(job, null, 2));
       renameSync(`${file}.tmp`, file);
+      return true;
     } catch (err) {
       this.host.warn(`vod: cannot save the record of ${job.name}: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
     }
   }
 
@@ -202,7 +234,10 @@ export class VodJobs {
     for (const entry of readdirSync(this.dir('jobs'))) {
       if (!entry.endsWith('.json')) continue;
       try {
-        found.push(JSON.parse(readFileSync(join(this.dir('jobs'), entry), 'utf8')) as VodJob);
+        const job = JSON.parse(readFileSync(join(this.dir('jobs'), entry), 'utf8')) as VodJob;
+        // The name becomes paths: a record that was not written by us is not trusted.
+        if (typeof job.name !== 'string' || !ASSET_NAME.test(job.name) || `${job.name}.json` !== entry) throw new Error('not a job record');
+        found.push(job);
       } catch (err) {
         this.host.warn(`vod: unreadable job record ${entry} ignored: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -211,6 +246,7 @@ export class VodJobs {
     for (const job of found) {
       this.jobs.set(job.name, job);
       if (job.state === 'done' || job.state === 'failed') continue;
+      // Cut mid-transcode: whatever it wrote goes, it starts again (run() removes it too).
       if (job.state === 'transcoding') this.host.removeUnder(this.assetPrefix(job.name));
       if (!existsSync(this.sourceFile(job.name))) {
         this.fail(job, 'the source file was lost in a restart');
@@ -240,44 +276,85 @@ export class VodJobs {
     const settings = this.host.settings;
     const prefix = this.assetPrefix(job.name);
     // Whatever an earlier attempt left (it never reached done) goes first.
-    this.discardAsset(job.name);
+    this.host.removeUnder(prefix);
     job.state = 'transcoding';
     job.percent = 0;
     job.startedAt = new Date().toISOString();
     this.save(job);
-    const ladder = planLadder(settings, job.source);
-    let end;
+    const run: Run = { loopback: undefined!, transcode: undefined, finalMpd: undefined, refused: undefined };
+    run.loopback = new LoopbackIngest({
+      handler: this.host.ingest,
+      secret: this.host.ingestSecret,
+      prefix,
+      mpdKey: job.dash,
+      maxManifestBytes: this.host.maxManifestBytes,
+      manifest: (body) => {
+        if (/\btype\s*=\s*["']static["']/.test(body.toString('utf8'))) run.finalMpd = body;
+        else this.host.publishManifest(job.dash, body);
+      },
+      refused: (what) => {
+        run.refused ??= what;
+      },
+    });
+    this.running.set(job.name, run);
+    let end: TranscodeEnd;
     try {
-      const url = await this.host.loopback.url(`${prefix}manifest.mpd`);
+      const url = await run.loopback.url(job.dash);
       if (this.jobs.get(job.name) !== job || this.closed) return this.finished(job.name);
-      const transcode = new Transcode(settings.ffmpeg, transcodeArgs(settings, ladder, this.sourceFile(job.name), url), (seconds) => {
+      const args = transcodeArgs(settings, planLadder(settings, job.source), this.sourceFile(job.name), url);
+      let progressAt = Date.now();
+      const transcode = new Transcode(settings.ffmpeg, args, (seconds) => {
+        progressAt = Date.now();
         job.percent = Math.min(99.9, Math.round((1000 * seconds) / job.source.duration) / 10);
       });
-      this.running.set(job.name, transcode);
+      run.transcode = transcode;
+      let stalled = false;
+      const watchdog = setInterval(() => {
+        if (Date.now() - progressAt < STALL_MS) return;
+        stalled = true;
+        transcode.kill();
+      }, 10_000);
+      watchdog.unref();
       end = await transcode.ended;
+      clearInterval(watchdog);
+      if (stalled) end = { ...end, said: `no progress for ${STALL_MS / 60_000} minutes` };
+      // Every upload ffmpeg sent is in once each of its connections has been read to its end.
+      if (end.code === 0 && !(await run.loopback.drained(DRAIN_MS))) end = { ...end, code: null, said: 'its uploads did not finish after it exited' };
     } catch (err) {
       end = { code: null, signal: null, said: `the transcode could not start: ${err instanceof Error ? err.message : String(err)}` };
     }
-    // Removed (cancelled) meanwhile: what its last uploads brought goes too. Or the origin is
-    // closing: the record says transcoding, so a restart does it again.
-    if (this.jobs.get(job.name) !== job) return this.discardAsset(job.name), this.finished(job.name);
-    if (this.closed) return this.finished(job.name);
-    if (end.code === 0 && (await this.host.whenEnded(job.dash, FINAL_MPD_WAIT_MS))) {
-      if (this.jobs.get(job.name) !== job) return this.finished(job.name);
+    run.loopback.close();
+    // Removed (cancelled) meanwhile: remove() took the asset. Or the origin is closing: the
+    // record says transcoding, so a restart does it again.
+    if (this.jobs.get(job.name) !== job || this.closed) return this.finished(job.name);
+    const said = end.said.split(run.loopback.secretText).join('***');
+    if (end.code === 0 && run.refused === undefined && run.finalMpd !== undefined) {
+      // The whole asset is in: now its MPD may say static, and its playlists end.
+      this.host.publishManifest(job.dash, run.finalMpd);
       job.state = 'done';
       job.percent = 100;
       job.endedAt = new Date().toISOString();
-      rmSync(this.sourceFile(job.name), { force: true });
-      this.save(job);
-    } else if (this.jobs.get(job.name) === job) {
-      const how = end.signal !== null ? `ffmpeg was killed (${end.signal})` : end.code === 0 ? 'the final MPD did not reach the origin' : `ffmpeg exited with code ${end.code}`;
-      this.discardAsset(job.name);
-      this.fail(job, end.said !== '' ? `${how}: ${end.said}` : how);
+      // The source goes only once the record says done: a restart must never find neither.
+      if (this.save(job)) rmSync(this.sourceFile(job.name), { force: true });
+    } else {
+      const how =
+        run.refused !== undefined
+          ? `the origin refused an upload (${run.refused})`
+          : end.signal !== null
+            ? `ffmpeg was killed (${end.signal})`
+            : end.code === 0
+              ? 'ffmpeg ended without a final MPD'
+              : end.code !== null
+                ? `ffmpeg exited with code ${end.code}`
+                : 'the transcode failed';
+      this.host.removeUnder(prefix);
+      this.fail(job, said !== '' ? `${how}: ${said}` : how);
     }
     this.finished(job.name);
   }
 
   private finished(name: string): void {
+    this.running.get(name)?.loopback.close();
     this.running.delete(name);
     this.pump();
   }

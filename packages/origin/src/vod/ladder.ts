@@ -1,6 +1,6 @@
 // The ladder for one source and the ffmpeg command that encodes it into the origin. Pure.
 import type { VodProfile, VodSettings } from './options.js';
-import type { SourceFacts } from './probe.js';
+import { SOURCE_INPUT_OPTIONS, type SourceFacts } from './probe.js';
 
 /** One video rendition to encode. */
 export interface LadderRung {
@@ -50,7 +50,7 @@ export function transcodeArgs(settings: VodSettings, ladder: Ladder, source: str
   const n = ladder.video.length;
   const split = n > 1 ? `[0:v:0]split=${n}${ladder.video.map((_, i) => `[s${i}]`).join('')};` : '';
   const scalers = ladder.video.map((r, i) => `${n > 1 ? `[s${i}]` : '[0:v:0]'}scale=${r.width}:${r.height},setdar=${ladder.aspect}[v${i}]`).join(';');
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-i', source];
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', ...SOURCE_INPUT_OPTIONS, '-i', source];
   args.push('-filter_complex', split + scalers);
   ladder.video.forEach((r, i) => {
     args.push('-map', `[v${i}]`, `-b:v:${i}`, `${r.videoKbps}k`, `-maxrate:v:${i}`, `${Math.round(r.videoKbps * 1.1)}k`, `-bufsize:v:${i}`, `${Math.round(r.videoKbps * 1.5)}k`);
@@ -63,8 +63,11 @@ export function transcodeArgs(settings: VodSettings, ladder: Ladder, source: str
   args.push(
     '-f', 'dash',
     '-seg_duration', String(seg),
+    // DASH players reload the dynamic MPD this often (ffmpeg's default is 500 s), so they see it
+    // turn static, with its whole duration, soon after the transcode ends.
+    '-update_period', String(Math.max(1, Math.round(seg))),
     '-use_template', '1',
-    '-use_timeline', '0',
+    '-use_timeline', '1',
     '-adaptation_sets', sets,
     '-init_seg_name', 'init-$RepresentationID$.m4s',
     '-media_seg_name', 'chunk-$RepresentationID$-$Number%05d$.m4s',

@@ -1,62 +1,92 @@
-// The listener ffmpeg uploads a transcode to: a private HTTP server on 127.0.0.1 and an
-// ephemeral port, feeding the origin's own ingest path, so a VOD asset arrives exactly as a
+// The listener one transcode uploads to: a private HTTP server on 127.0.0.1 and an ephemeral
+// port, one per job, feeding the origin's own ingest path, so a VOD asset arrives exactly as a
 // live encoder's stream does (parsed chunk by chunk, playable while it is written). ffmpeg
 // presents a one-off token, never the ingest secret (which would show in `ps`), and may write
-// only under the assets being transcoded.
+// only under its own asset.
+//
+// ffmpeg does not wait for the answer to an upload before it starts the next one, so its final
+// (static) MPD can overtake the last segments it sent on other connections. The MPD is
+// therefore taken here: each dynamic version is published at once, the final one is held
+// until ffmpeg has exited and every connection it opened has been read to its end.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { MAX_PATH_BYTES, parseRequestPath } from '../http/paths.js';
 
+/** What the listener hands back to its job. */
+export interface LoopbackHost {
+  /** The origin's ingest handler. */
+  handler: RequestListener;
+  /** The ingest secret the handler asks for, if any: presented on ffmpeg's behalf. */
+  secret: string | undefined;
+  /** The asset's key prefix: ffmpeg may write under it only. */
+  prefix: string;
+  /** The MPD's key: its uploads come to `manifest` instead of the handler. */
+  mpdKey: string;
+  /** Largest MPD body, bytes. */
+  maxManifestBytes: number;
+  /** One complete MPD upload. */
+  manifest(body: Buffer): void;
+  /** An upload the origin refused (ffmpeg goes on regardless): `'<status> <key>'`. */
+  refused(what: string): void;
+}
+
 export class LoopbackIngest {
-  private server: Server | undefined;
-  private listening: Promise<number> | undefined;
+  private readonly server: Server;
+  private readonly listening: Promise<number>;
   private readonly token = randomBytes(24).toString('base64url');
+  /** The credentials in ffmpeg's URL: scrubbed from anything it says. */
+  get secretText(): string {
+    return this.token;
+  }
   private readonly expected: Buffer;
-  /** Requests being served, by the key they write. */
-  private readonly inFlight = new Map<IncomingMessage, string>();
+  private readonly sockets = new Set<Socket>();
+  private idle: (() => void)[] = [];
 
-  constructor(
-    /** The origin's ingest handler. */
-    private readonly handler: RequestListener,
-    /** The ingest secret the handler asks for, if any: presented on ffmpeg's behalf. */
-    private readonly secret: string | undefined,
-    /** Whether ffmpeg may write the object `key` now. */
-    private readonly writable: (key: string) => boolean,
-  ) {
+  constructor(private readonly host: LoopbackHost) {
     this.expected = Buffer.from(`Basic ${Buffer.from(`vod:${this.token}`).toString('base64')}`);
-  }
-
-  /** The URL ffmpeg writes `path` to (credentials included), once the listener is up. */
-  async url(path: string): Promise<string> {
-    const port = await this.start();
-    return `http://vod:${this.token}@127.0.0.1:${port}${path}`;
-  }
-
-  /**
-   * Cuts every request writing under `prefix` (a cancelled or failed job): an upload whose
-   * headers came before ffmpeg died must not bring a removed object back.
-   */
-  cut(prefix: string): void {
-    for (const [req, key] of this.inFlight) if (key.startsWith(prefix)) req.destroy();
-  }
-
-  close(): void {
-    this.server?.close();
-    this.server?.closeAllConnections();
-    this.server = undefined;
-    this.listening = undefined;
-  }
-
-  private start(): Promise<number> {
-    if (this.listening !== undefined) return this.listening;
-    const server = createServer({ keepAlive: true }, this.serve);
+    // ffmpeg keeps one connection per output and may be quiet on one for long (an MPD written
+    // once a segment, a slow encode): nothing here times out; the job closes the listener.
+    const server = createServer({ keepAliveTimeout: 0, requestTimeout: 0 }, this.serve);
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        if (this.sockets.size === 0) for (const resolve of this.idle.splice(0)) resolve();
+      });
+    });
     this.server = server;
     this.listening = new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
     });
-    return this.listening;
+  }
+
+  /** The URL ffmpeg writes `path` to (credentials included), once the listener is up. */
+  async url(path: string): Promise<string> {
+    const port = await this.listening;
+    return `http://vod:${this.token}@127.0.0.1:${port}${path}`;
+  }
+
+  /**
+   * Resolves once no connection is open (ffmpeg exited: each of its connections was read to
+   * its end, so every upload it sent is in the store), or after `ms` (false).
+   */
+  drained(ms: number): Promise<boolean> {
+    if (this.sockets.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.idle.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Stops listening and cuts every connection (uploads in flight abort). */
+  close(): void {
+    this.server.close();
+    this.server.closeAllConnections();
   }
 
   private readonly serve = (req: IncomingMessage, res: ServerResponse): void => {
@@ -64,14 +94,36 @@ export class LoopbackIngest {
     const ok = presented.length === this.expected.length && timingSafeEqual(presented, this.expected);
     // The key as the origin will read it (dot segments resolved), not as it was spelt.
     const parsed = parseRequestPath(req.url ?? '', MAX_PATH_BYTES);
-    if (!ok || !parsed.ok || !this.writable(parsed.key)) {
-      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }).end('forbidden\n');
-      return;
-    }
-    this.inFlight.set(req, parsed.key);
-    res.once('close', () => this.inFlight.delete(req));
-    if (this.secret !== undefined) req.headers.authorization = `Bearer ${this.secret}`;
+    if (!ok || !parsed.ok || !parsed.key.startsWith(this.host.prefix)) return answer(res, 403, 'forbidden');
+    if (parsed.key === this.host.mpdKey && (req.method === 'PUT' || req.method === 'POST')) return this.takeManifest(req, res);
+    if (this.host.secret !== undefined) req.headers.authorization = `Bearer ${this.host.secret}`;
     else delete req.headers.authorization;
-    this.handler(req, res);
+    res.once('finish', () => {
+      if (res.statusCode >= 400) this.host.refused(`${res.statusCode} ${parsed.key}`);
+    });
+    this.host.handler(req, res);
   };
+
+  private takeManifest(req: IncomingMessage, res: ServerResponse): void {
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    req.on('data', (piece: Buffer) => {
+      bytes += piece.byteLength;
+      if (bytes > this.host.maxManifestBytes) {
+        answer(res, 413, 'manifest too large');
+        req.destroy();
+        return;
+      }
+      parts.push(piece);
+    });
+    req.once('end', () => {
+      if (res.headersSent) return;
+      this.host.manifest(Buffer.concat(parts, bytes));
+      answer(res, 201, '');
+    });
+  }
+}
+
+function answer(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) }).end(text);
 }

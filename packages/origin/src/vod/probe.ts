@@ -34,12 +34,21 @@ interface ProbeStream {
   side_data_list?: { rotation?: number }[];
 }
 
+/**
+ * The containers a source may be in. Never playlists or concat lists (HLS, DASH, ffconcat): an
+ * uploaded text file naming `/etc/...` as its segment would read the origin's own files.
+ */
+export const SOURCE_FORMATS = 'mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,mpegts,avi,flv,asf,mpeg,mxf,ogg,dv,yuv4mpegpipe,h264,hevc';
+
+/** Input options for ffprobe and ffmpeg: a local file, in one of SOURCE_FORMATS. */
+export const SOURCE_INPUT_OPTIONS = ['-protocol_whitelist', 'file', '-format_whitelist', SOURCE_FORMATS];
+
 /** Longest a probe may take, ms (reading every packet of a few GiB takes seconds). */
 const PROBE_TIMEOUT_MS = 120_000;
 
 /** Runs `ffprobe` on `file`. Never throws: a missing ffprobe is a reason too. */
 export function probe(ffprobe: string, file: string): Promise<ProbeResult> {
-  const args = ['-v', 'error', '-count_packets', '-show_format', '-show_streams', '-of', 'json', file];
+  const args = ['-v', 'error', ...SOURCE_INPUT_OPTIONS, '-count_packets', '-show_format', '-show_streams', '-of', 'json', file];
   return new Promise((resolve) => {
     const child = spawn(ffprobe, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: PROBE_TIMEOUT_MS });
     const out: Buffer[] = [];

@@ -64,11 +64,14 @@ export function receiveForm(req: IncomingMessage, file: string, limits: ReceiveL
       if (sink !== undefined) return void stream.resume();
       filename = info.filename;
       sink = new FileSink(file, limits.maxBytes, done);
+      // busboy ends a cut part with an error on the part's stream: unheard, it would be thrown.
+      stream.on('error', (err: Error) => stop(400, `bad form: ${err.message}`));
       stream.once('limit', () => sink!.fail(413, `the file is larger than the limit of ${limits.maxBytes} bytes`, true));
       // The form's end (not the part's) completes the upload: fields after the file count too.
       sink.follow(stream, undefined);
     });
-    form.once('error', (err: Error) => stop(400, `bad form: ${err.message}`));
+    // 'on', not 'once': busboy may report more than one error for one body.
+    form.on('error', (err: Error) => stop(400, `bad form: ${err.message}`));
     form.once('close', () => {
       if (sink === undefined) return done({ ok: false, status: 400, reason: "the form has no file part (send the video as a field of type 'file')", cut: false });
       sink.whenWritten(() => done({ ok: true, bytes: sink!.bytes, filename, fields }));

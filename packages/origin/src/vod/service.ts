@@ -14,17 +14,14 @@ import { whenDone } from '../http/lifetime.js';
 import { refuse, sendBody, sendContinue, sendEmpty, sendNotFound } from '../http/respond.js';
 import type { Exchange, Route } from '../http/router.js';
 import { admitIngest } from '../ingest/auth.js';
-import { removeUnder } from '../ingest/write.js';
+import { publishManifest, removeUnder } from '../ingest/write.js';
 import { admitUpload } from '../ops/limits.js';
 import { RESERVED_PREFIX } from '../store/disk.js';
-import { VodJobs, type VodJob } from './jobs.js';
-import { LoopbackIngest } from './loopback.js';
+import { ASSET_NAME, VodJobs } from './jobs.js';
 import type { VodSettings } from './options.js';
 import { probe } from './probe.js';
 import { isForm, receiveForm, receiveRaw, type Received } from './receive.js';
 
-/** An asset name: a path segment that is safe everywhere (URL, file name, playlist URI). */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Names the routes use themselves. */
 const TAKEN_BY_ROUTES = new Set(['jobs']);
 
@@ -35,7 +32,6 @@ const fromLoopback = new WeakSet<IncomingMessage>();
 
 export class VodService {
   readonly jobs: VodJobs;
-  private readonly loopback: LoopbackIngest;
   /** `/vod` without its trailing slash. */
   private readonly base: string;
 
@@ -49,28 +45,24 @@ export class VodService {
   ) {
     if (ctx.dir === undefined) throw new RangeError('VOD needs the disk tier (dir): assets must outlive the memory cap and restarts');
     this.base = prefix.slice(0, -1);
-    this.loopback = new LoopbackIngest(
-      (req, res) => {
-        fromLoopback.add(req);
-        ingest(req, res);
-      },
-      ctx.ingestSecret,
-      (key) => this.jobs.writable(key),
-    );
     this.jobs = new VodJobs({
       settings,
       prefix,
       workDir: join(ctx.dir, `${RESERVED_PREFIX}vod`),
-      loopback: this.loopback,
+      ingest: (req, res) => {
+        fromLoopback.add(req);
+        ingest(req, res);
+      },
+      ingestSecret: ctx.ingestSecret,
+      maxManifestBytes: ctx.maxManifestSize,
+      publishManifest: (key, body) => publishManifest(ctx, key, body),
       removeUnder: (p) => void removeUnder(ctx, p),
-      whenEnded: (mpdKey, ms) => this.whenEnded(mpdKey, ms),
       warn: ctx.warn,
     });
   }
 
   close(): void {
     this.jobs.close();
-    this.loopback.close();
   }
 
   readonly route: Route = (x: Exchange): boolean => {
@@ -133,48 +125,45 @@ export class VodService {
     ctx.metrics.uploadStarted();
     whenDone(req, res, () => ctx.metrics.uploadEnded());
     sendContinue(res);
-    const file = this.jobs.incomingFile(form ? 'form' : held);
+    // The name held for the upload (a form's is settled once its fields are read) and its file.
+    const slot = { name: held, file: this.jobs.incomingFile(form ? 'form' : held) };
     const limits = { maxBytes: limit, idleMs: ctx.ingestIdleMs };
-    void (form ? receiveForm(req, file, limits) : receiveRaw(req, file, limits))
-      .then((received) => this.accept(req, res, received, file, held, pathName))
+    void (form ? receiveForm(req, slot.file, limits) : receiveRaw(req, slot.file, limits))
+      .then((received) => this.accept(req, res, received, slot, pathName))
       .catch((err) => {
-        this.jobs.release(held);
+        this.jobs.release(slot.name);
+        this.discard(slot.file);
         refuse(req, res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
       });
   }
 
-  /** The upload is on disk (or failed): probe it, name it, queue it. */
-  private async accept(req: IncomingMessage, res: ServerResponse, received: Received, file: string, held: string, pathName: string | undefined): Promise<void> {
-    if (!received.ok) {
-      this.jobs.release(held);
-      return refuse(req, res, received.status, received.reason);
-    }
-    if (received.bytes === 0) {
-      this.jobs.release(held);
-      this.discard(file);
-      return refuse(req, res, 400, 'the upload is empty');
-    }
-    let name = held;
+  /** The upload is on disk (or failed): name it, probe it, queue it. */
+  private async accept(req: IncomingMessage, res: ServerResponse, received: Received, slot: { name: string; file: string }, pathName: string | undefined): Promise<void> {
+    // The body is in: the upload's idle timer must not cut the connection while ffprobe reads.
+    req.setTimeout(0);
+    const refuseUpload = (status: number, text: string): void => {
+      this.jobs.release(slot.name);
+      this.discard(slot.file);
+      refuse(req, res, status, text);
+    };
+    if (!received.ok) return refuseUpload(received.status, received.reason);
+    if (received.bytes === 0) return refuseUpload(400, 'the upload is empty');
     if (pathName === undefined) {
       const asked = received.fields.name?.trim();
-      this.jobs.release(held);
+      this.jobs.release(slot.name);
       if (asked !== undefined && asked !== '') {
-        if (!validName(asked)) return this.discard(file), refuse(req, res, 400, nameRule(asked));
-        const r = this.jobs.reserve(asked);
-        if (r !== 'ok') return this.discard(file), refuse(req, res, 409, `'${asked}' exists; DELETE ${this.prefix}${asked} first`);
-        name = asked;
+        if (!validName(asked)) return this.discard(slot.file), refuse(req, res, 400, nameRule(asked));
+        if (this.jobs.reserve(asked) !== 'ok') return this.discard(slot.file), refuse(req, res, 409, `'${asked}' exists; DELETE ${this.prefix}${asked} first`);
+        slot.name = asked;
       } else {
-        name = this.freeName(nameFromFile(received.filename));
+        slot.name = this.freeName(nameFromFile(received.filename));
       }
     }
-    const result = await probe(this.settings.ffprobe, file);
-    if (!result.ok) {
-      this.jobs.release(name);
-      this.discard(file);
-      return refuse(req, res, 422, `not a video we can transcode: ${result.reason}`);
-    }
-    const job = this.jobs.submit(name, file, { ...result.facts, bytes: received.bytes, filename: received.filename });
-    sendBody(req, res, 202, JSON_TYPE, JSON.stringify(job, null, 1), { Location: `${this.prefix}jobs/${name}` });
+    const result = await probe(this.settings.ffprobe, slot.file);
+    if (this.jobs.deletedWhileUploading(slot.name)) return refuseUpload(409, `${this.prefix}${slot.name} was deleted while it was uploading`);
+    if (!result.ok) return refuseUpload(422, `not a video we can transcode: ${result.reason}`);
+    const job = this.jobs.submit(slot.name, slot.file, { ...result.facts, bytes: received.bytes, filename: received.filename });
+    sendBody(req, res, 202, JSON_TYPE, JSON.stringify(job, null, 1), { Location: `${this.prefix}jobs/${slot.name}` });
   }
 
   /** `base`, or `base-2`, `base-3`... whichever is free; reserved for the caller. */
@@ -191,28 +180,10 @@ export class VodService {
   private discard(file: string): void {
     this.jobs.discardIncoming(file);
   }
-
-  /** Resolves once the channel of `mpdKey` has ended (its final, static MPD was read). */
-  private whenEnded(mpdKey: string, ms: number): Promise<boolean> {
-    const streams = this.ctx.streams;
-    if (streams.channel(mpdKey)?.ended === true) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const stop = streams.onChange((channel) => {
-        if (channel.mpdKey !== mpdKey || !channel.ended) return;
-        clearTimeout(timer);
-        stop();
-        resolve(true);
-      });
-      const timer = setTimeout(() => {
-        stop();
-        resolve(streams.channel(mpdKey)?.ended === true);
-      }, ms);
-    });
-  }
 }
 
 function validName(name: string): boolean {
-  return NAME.test(name) && !TAKEN_BY_ROUTES.has(name);
+  return ASSET_NAME.test(name) && !TAKEN_BY_ROUTES.has(name);
 }
 
 function nameRule(name: string): string {

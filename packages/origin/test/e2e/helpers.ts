@@ -20,6 +20,10 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--disable-quic',
   '--autoplay-policy=no-user-gesture-required',
+  // Several players play at once in tabs of one window: none may be throttled as a background tab.
+  '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+  '--disable-renderer-backgrounding',
 ];
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
