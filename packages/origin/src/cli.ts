@@ -23,10 +23,10 @@ Options:
   --segment-cache <cc>    Cache-Control of complete segments and other objects (default "max-age=60")
   --live-cache <cc>       Cache-Control of objects being written (default: as once complete)
   --cache-prefix <p>=<cc> Cache-Control for every object under prefix p, e.g.
-                          /vod/=max-age=31536000,immutable; repeatable, longest prefix wins
+                          /static/=max-age=31536000,immutable; repeatable, longest prefix wins
   --max-object-mib <n>    largest upload in MiB (default 512)
   --ttl <s>               seconds an object stays after its upload completed, 0 = until DELETE (default 300)
-  --ttl-prefix <p>=<s>    TTL for keys under prefix p, e.g. /vod/=0; repeatable, longest prefix wins
+  --ttl-prefix <p>=<s>    TTL for keys under prefix p, e.g. /archive/=0; repeatable, longest prefix wins
   --init-ttl <s>          TTL of init segments (objects starting with ftyp), 0 = keep (default 0)
   --max-memory-mib <n>    memory cap (at least 1): least recently used complete objects are evicted,
                           then uploads are paused (default 1024)

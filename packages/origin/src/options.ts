@@ -49,7 +49,7 @@ export interface OriginOptions {
   segmentCacheControl?: string;
   /** Cache-Control of objects still being written. Default: the one they get once complete. */
   liveCacheControl?: string;
-  /** Cache-Control by key prefix (longest wins), over the classes above, e.g. `[{ prefix: '/vod/', cacheControl: 'max-age=31536000, immutable' }]`. */
+  /** Cache-Control by key prefix (longest wins), over the classes above, e.g. `[{ prefix: '/static/', cacheControl: 'max-age=31536000, immutable' }]`. */
   cacheRules?: readonly CacheRule[];
   /** Changes an object response's headers before they are sent (like sirv's `setHeaders`). Default: none. */
   setHeaders?: SetHeaders;
@@ -63,7 +63,7 @@ export interface OriginOptions {
   log?: (entry: AccessLogEntry) => void;
   /** Time-to-live of an object after its upload completed, ms; `0` keeps objects until DELETE. Default 300000 (5 min). */
   ttlMs?: number;
-  /** Per-prefix TTLs, longest prefix first wins, e.g. `[{ prefix: '/vod/', ttlMs: 0 }]`. Default none. */
+  /** Per-prefix TTLs, longest prefix first wins, e.g. `[{ prefix: '/archive/', ttlMs: 0 }]`. Default none. */
   ttlRules?: readonly TtlRule[];
   /** TTL of init segments (objects starting with `ftyp`), ms; `0` keeps them. Default 0. */
   initTtlMs?: number;
