@@ -1,10 +1,12 @@
 // `boxstream inspect SOURCE`: prints a stream unit by unit while reading, so `boxstream inspect
 // URL` or `curl -N URL | boxstream inspect -` shows each chunk the moment it completes.
+import { readFileSync } from 'node:fs';
 import { BoxStreamError } from './errors.js';
 import { linesOf, TABLE_TITLE, type Mode } from './cli/print.js';
 import { events, HttpError, readBytes } from './cli/sources.js';
 
 const USAGE = `usage: boxstream inspect [--tree | --json] [--init FILE|URL] [--segments N] SOURCE
+       boxstream --version
 
 SOURCE is a file, - (standard input), or an http(s) URL. The URL of an HLS playlist
 (.m3u8) is followed live: its init, then each segment while it is written, then the next.
@@ -80,8 +82,18 @@ async function inspect(args: Args): Promise<number> {
   return 0;
 }
 
+/** The package's version, from its package.json (beside dist/ and src/ alike). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`boxstream ${version()}\n`);
+    return 0;
+  }
   if (command !== 'inspect') {
     process.stderr.write(USAGE);
     return command === '--help' || command === '-h' ? 0 : 2;

@@ -1,8 +1,8 @@
 // `boxstream inspect` as a real process: built CLI, files and standard input.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Parser } from '../src/index.js';
@@ -45,6 +45,16 @@ function run(args: string[], stdin?: Uint8Array): Promise<{ code: number | null;
     } else child.stdin.end();
   });
 }
+
+test('--version names the package version, through the bin entry too (it exists before the build)', async () => {
+  const pkg = JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { version: string };
+  const r = await run(['--version']);
+  assert.is(r.code, 0);
+  assert.is(r.out, `boxstream ${pkg.version}\n`);
+  const bin = spawnSync(process.execPath, [join(here, '..', 'bin', 'boxstream.js'), '--version'], { encoding: 'utf8' });
+  assert.is(bin.status, 0, bin.stderr);
+  assert.is(bin.stdout, `boxstream ${pkg.version}\n`);
+});
 
 test('inspect FILE prints one line per unit with the chunk facts', async () => {
   const { code, out } = await run(['inspect', join(fixtures, 'lldash-stream.mp4')]);

@@ -1,5 +1,6 @@
 // boxstream-origin: run the origin from a shell. The first line printed is
 // "listening on http://HOST:PORT" so scripts can wait for it; then one access log line per request.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatAccessLog, type LogFormat } from './ops/access-log.js';
 import { createOrigin } from './origin.js';
@@ -54,6 +55,7 @@ Options:
   --vod-max-upload-mib <n>  largest VOD upload in MiB (default 4096)
   --vod-segment <s>       VOD segment length in seconds (default 4)
   --quiet                 no access log
+  --version               print the version
   --help                  show this help
 `;
 
@@ -176,6 +178,7 @@ async function main(): Promise<void> {
         'vod-segment': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
       strict: true,
       allowPositionals: false,
@@ -185,6 +188,11 @@ async function main(): Promise<void> {
   }
   if (values.help) {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (values.version) {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`boxstream-origin ${pkg.version}\n`);
     return;
   }
   const listenPort = port('port', values.port, 8080);
@@ -256,7 +264,10 @@ async function main(): Promise<void> {
   try {
     running = await origin.listen(listenPort, values.host ?? '127.0.0.1', { ingestPort, ingestHost: values['ingest-host'] });
   } catch (err) {
-    process.stderr.write(`boxstream-origin: cannot listen: ${err instanceof Error ? err.message : String(err)}\n`);
+    const e = err as NodeJS.ErrnoException;
+    // The usual first-run problem (another origin, or anything else, on 8080): say what to do.
+    const hint = e.code === 'EADDRINUSE' ? `; another program uses that port: pick one with --port <n> (0 picks a free one)` : '';
+    process.stderr.write(`boxstream-origin: cannot listen: ${e.message ?? String(err)}${hint}\n`);
     process.exit(1);
   }
   stdout.line(`listening on ${running.url}\n`);

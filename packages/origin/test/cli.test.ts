@@ -2,6 +2,11 @@
 // per request, clean exit on SIGTERM and SIGINT.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { fixture, http, put, runCli, waitUntil } from './helpers.js';
 
 async function started(p: ReturnType<typeof runCli>): Promise<number> {
@@ -56,6 +61,29 @@ test('--help prints usage; a bad flag exits 2', async () => {
   const bad = runCli(['--port', 'eighty']);
   assert.is(await bad.exited, 2);
   assert.match(bad.err(), /--port must be/);
+});
+
+test('--version names the package version, from the source and from the installed command', async () => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const v = runCli(['--version']);
+  assert.is(await v.exited, 0);
+  assert.is(v.out(), `boxstream-origin ${pkg.version}\n`);
+  // The bin entry (a launcher that exists before the build, so installs link it without a warning).
+  const bin = spawnSync(process.execPath, [fileURLToPath(new URL('../bin/boxstream-origin.js', import.meta.url)), '--version'], { encoding: 'utf8' });
+  assert.is(bin.status, 0, bin.stderr);
+  assert.is(bin.stdout, `boxstream-origin ${pkg.version}\n`);
+});
+
+test('a port in use: exit 1, and the message says to pick another with --port', async () => {
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  try {
+    const p = runCli(['--port', String((busy.address() as AddressInfo).port), '--no-vod']);
+    assert.is(await p.exited, 1);
+    assert.match(p.err(), /cannot listen: .*EADDRINUSE.*pick one with --port <n>/);
+  } finally {
+    busy.close();
+  }
 });
 
 test('numbers are digits only: empty, exponent and out-of-range ports, and a memory cap of 0, exit 2 with the reason', async () => {
