@@ -22,6 +22,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     playbackRate: 1, lowLatency: null,
     stalls: 0, stallMs: 0, longestStallMs: 0, stalling: false,
     errors: [], warnings: [],
+    waitingForStream: false, waitedMs: 0,
     droppedFrames: 0, frames: 0, representations: null, updatedAt: 0
   };
   window.__stats = stats;
@@ -300,11 +301,39 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     $('status').textContent = 'Shaka Player ' + shaka.Player.version + ': ' + url;
   }
 
+  // --- a stream that is not up yet ------------------------------------------------------------
+  // Players give up on a manifest that is not there (dash.js and hls.js report a fatal error).
+  // So the page asks for it first and waits, saying so, until the encoder has started: the
+  // origin holds each request a few seconds before its 404, and the page asks again.
+  function whenAvailable(then) {
+    var since = performance.now();
+    (function probe() {
+      fetch(url, { cache: 'no-store' }).then(function (r) {
+        if (r.ok) {
+          if (stats.waitingForStream) log('info', 'the stream is up after ' + Math.round((performance.now() - since) / 1000) + ' s');
+          stats.waitingForStream = false;
+          stats.waitedMs = performance.now() - since;
+          return then();
+        }
+        if (r.status !== 404 && r.status !== 503) return fail('the manifest answered HTTP ' + r.status + ': ' + url);
+        stats.waitingForStream = true;
+        $('status').textContent = 'waiting for the stream: ' + url + ' is not there yet (HTTP ' + r.status + '); trying again';
+        setTimeout(probe, 1000);
+      }).catch(function () {
+        stats.waitingForStream = true;
+        $('status').textContent = 'waiting for the origin at ' + url + '; trying again';
+        setTimeout(probe, 2000);
+      });
+    })();
+  }
+
   var START = { dash: startDash, hls: startHls, shaka: startShaka };
   var script = document.createElement('script');
   script.src = lib.src;
   script.onload = function () {
-    try { START[kind](); } catch (e) { fail('could not start ' + kind + ': ' + (e && e.message)); }
+    whenAvailable(function () {
+      try { START[kind](); } catch (e) { fail('could not start ' + kind + ': ' + (e && e.message)); }
+    });
   };
   script.onerror = function () { fail('could not load ' + lib.src); };
   document.head.appendChild(script);

@@ -255,6 +255,9 @@ export function waitForObject(store: StoreView, key: string, ms: number, encoder
 
 /** What the page exports on window.__stats (see src/player/client.ts). */
 export interface PlayerStats {
+  /** The page is waiting for a manifest that is not there yet (and how long it waited, ms). */
+  waitingForStream: boolean;
+  waitedMs: number;
   player: string | null;
   version: string | null;
   url: string | null;

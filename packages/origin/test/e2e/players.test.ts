@@ -330,4 +330,34 @@ function writeReport(): void {
   }
 }
 
+test('/player opened before the stream is up says it is waiting, then plays once the encoder starts', async () => {
+  const full: StreamSpec = { ...SINGLE, base, mpdPath: '/live/late/out.mpd' };
+  const page = await browser.context.newPage();
+  try {
+    await page.goto(playerUrl(full.mpdPath, 'dash'), { waitUntil: 'load', timeout: 15_000 });
+    await waitFor(async () => (await readStats(page)).waitingForStream, 15_000, 'the page to say it waits', 100);
+    assert.match((await page.textContent('#status')) ?? '', /waiting for the stream: .* is not there yet \(HTTP 404\)/);
+    const encoder = startEncoder(full);
+    try {
+      await waitFor(
+        async () => {
+          const s = await readStats(page);
+          if (s.errors.length > 0) throw new Error(s.errors.join('; '));
+          return s.started && s.currentTime > 0;
+        },
+        60_000,
+        'playback once the stream is up',
+        200,
+      );
+      const s = await readStats(page);
+      assert.is(s.waitingForStream, false);
+      assert.ok(s.waitedMs > 0);
+    } finally {
+      await encoder.stop();
+    }
+  } finally {
+    await page.close();
+  }
+});
+
 test.run();
