@@ -266,7 +266,8 @@ async function main(): Promise<void> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // The usual first-run problem (another origin, or anything else, on 8080): say what to do.
-    const hint = e.code === 'EADDRINUSE' ? `; another program uses that port: pick one with --port <n> (0 picks a free one)` : '';
+    const flag = ingestPort !== undefined && (e as { port?: number }).port === ingestPort ? '--ingest-port' : '--port';
+    const hint = e.code === 'EADDRINUSE' ? `; another program uses that port: pick one with ${flag} <n> (0 picks a free one)` : '';
     process.stderr.write(`boxstream-origin: cannot listen: ${e.message ?? String(err)}${hint}\n`);
     process.exit(1);
   }

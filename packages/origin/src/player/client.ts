@@ -310,18 +310,23 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     (function probe() {
       fetch(url, { cache: 'no-store' }).then(function (r) {
         if (r.ok) {
+          // Only its status was wanted: the player fetches the manifest itself.
+          if (r.body) r.body.cancel().catch(function () {});
           if (stats.waitingForStream) log('info', 'the stream is up after ' + Math.round((performance.now() - since) / 1000) + ' s');
           stats.waitingForStream = false;
           stats.waitedMs = performance.now() - since;
           return then();
         }
-        if (r.status !== 404 && r.status !== 503) return fail('the manifest answered HTTP ' + r.status + ': ' + url);
+        return r.text().then(function (why) {
+          if (r.status !== 404 && r.status !== 503) return fail('the manifest answered HTTP ' + r.status + ': ' + url + ' ' + why.trim());
+          stats.waitingForStream = true;
+          // The origin's reason too (an MPD it cannot map says why at once).
+          $('status').textContent = 'waiting for the stream: ' + url + ' is not there yet (HTTP ' + r.status + ': ' + why.trim().slice(0, 200) + '); trying again';
+          setTimeout(probe, 1000);
+        });
+      }).catch(function (e) {
         stats.waitingForStream = true;
-        $('status').textContent = 'waiting for the stream: ' + url + ' is not there yet (HTTP ' + r.status + '); trying again';
-        setTimeout(probe, 1000);
-      }).catch(function () {
-        stats.waitingForStream = true;
-        $('status').textContent = 'waiting for the origin at ' + url + '; trying again';
+        $('status').textContent = 'cannot reach ' + url + ' (network or CORS error: ' + (e && e.message) + '); trying again';
         setTimeout(probe, 2000);
       });
     })();

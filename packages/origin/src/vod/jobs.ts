@@ -245,7 +245,11 @@ export class VodJobs {
     found.sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1));
     for (const job of found) {
       this.jobs.set(job.name, job);
-      if (job.state === 'done' || job.state === 'failed') continue;
+      // A crash between the record and the source's removal: the source is not needed.
+      if (job.state === 'done' || job.state === 'failed') {
+        rmSync(this.sourceFile(job.name), { force: true });
+        continue;
+      }
       // Cut mid-transcode: whatever it wrote goes, it starts again (run() removes it too).
       if (job.state === 'transcoding') this.host.removeUnder(this.assetPrefix(job.name));
       if (!existsSync(this.sourceFile(job.name))) {
@@ -268,7 +272,11 @@ export class VodJobs {
       if (job === undefined) continue;
       // Taken now, not once ffmpeg runs: the next turn of this loop must see it.
       this.running.set(name, undefined);
-      void this.run(job);
+      // A disk error in the bookkeeping must cost this job, never the process.
+      this.run(job).catch((err) => {
+        this.host.warn(`vod: job ${name}: ${err instanceof Error ? err.message : String(err)}`);
+        this.finished(name);
+      });
     }
   }
 
