@@ -12,6 +12,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { MAX_PATH_BYTES, parseRequestPath } from '../http/paths.js';
+import { sendText } from '../http/respond.js';
 
 /** What the listener hands back to its job. */
 export interface LoopbackHost {
@@ -94,7 +95,7 @@ export class LoopbackIngest {
     const ok = presented.length === this.expected.length && timingSafeEqual(presented, this.expected);
     // The key as the origin will read it (dot segments resolved), not as it was spelt.
     const parsed = parseRequestPath(req.url ?? '', MAX_PATH_BYTES);
-    if (!ok || !parsed.ok || !parsed.key.startsWith(this.host.prefix)) return answer(res, 403, 'forbidden');
+    if (!ok || !parsed.ok || !parsed.key.startsWith(this.host.prefix)) return sendText(res, 403, 'forbidden');
     if (parsed.key === this.host.mpdKey && (req.method === 'PUT' || req.method === 'POST')) return this.takeManifest(req, res);
     if (this.host.secret !== undefined) req.headers.authorization = `Bearer ${this.host.secret}`;
     else delete req.headers.authorization;
@@ -110,7 +111,7 @@ export class LoopbackIngest {
     req.on('data', (piece: Buffer) => {
       bytes += piece.byteLength;
       if (bytes > this.host.maxManifestBytes) {
-        answer(res, 413, 'manifest too large');
+        sendText(res, 413, 'manifest too large');
         req.destroy();
         return;
       }
@@ -119,11 +120,7 @@ export class LoopbackIngest {
     req.once('end', () => {
       if (res.headersSent) return;
       this.host.manifest(Buffer.concat(parts, bytes));
-      answer(res, 201, '');
+      sendText(res, 201, '');
     });
   }
-}
-
-function answer(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) }).end(text);
 }

@@ -1,6 +1,7 @@
 // What ffprobe says of an uploaded file: is it a video we can transcode, and its facts. Every
 // packet is read (not decoded), so a truncated file is caught here, before anything is kept.
 import { spawn } from 'node:child_process';
+import { stderrLines } from './stderr.js';
 
 /** The facts of a source the ladder needs. */
 export interface SourceFacts {
@@ -59,21 +60,12 @@ export function probe(ffprobe: string, file: string): Promise<ProbeResult> {
     });
     child.on('error', (e) => resolve({ ok: false, reason: `ffprobe could not run: ${e.message}` }));
     child.on('close', (code, signal) => {
-      const said = errorLines(err, file);
+      // The first complaints, one line, without the path of our temporary file.
+      const said = stderrLines(err.split(file).join('the file')).slice(0, 3).join('; ');
       if (code !== 0) return resolve({ ok: false, reason: said || `ffprobe ended with ${signal ?? `exit code ${code}`}` });
       resolve(judge(Buffer.concat(out).toString('utf8'), said));
     });
   });
-}
-
-/** ffprobe's complaints, one line, without the path of our temporary file. */
-function errorLines(text: string, file: string): string {
-  return text
-    .split('\n')
-    .map((l) => l.split(file).join('the file').replace(/^\[[^\]]*\]\s*/, '').trim())
-    .filter((l) => l !== '')
-    .slice(0, 3)
-    .join('; ');
 }
 
 /** The facts from ffprobe's JSON, or why they do not make a video we can transcode. Pure. */

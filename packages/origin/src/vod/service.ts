@@ -132,7 +132,7 @@ export class VodService {
       .then((received) => this.accept(req, res, received, slot, pathName))
       .catch((err) => {
         this.jobs.release(slot.name);
-        this.discard(slot.file);
+        this.jobs.discardIncoming(slot.file);
         refuse(req, res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
       });
   }
@@ -143,7 +143,7 @@ export class VodService {
     req.setTimeout(0);
     const refuseUpload = (status: number, text: string): void => {
       this.jobs.release(slot.name);
-      this.discard(slot.file);
+      this.jobs.discardIncoming(slot.file);
       refuse(req, res, status, text);
     };
     if (!received.ok) return refuseUpload(received.status, received.reason);
@@ -152,8 +152,8 @@ export class VodService {
       const asked = received.fields.name?.trim();
       this.jobs.release(slot.name);
       if (asked !== undefined && asked !== '') {
-        if (!validName(asked)) return this.discard(slot.file), refuse(req, res, 400, nameRule(asked));
-        if (this.jobs.reserve(asked) !== 'ok') return this.discard(slot.file), refuse(req, res, 409, `'${asked}' exists; DELETE ${this.prefix}${asked} first`);
+        if (!validName(asked)) return this.jobs.discardIncoming(slot.file), refuse(req, res, 400, nameRule(asked));
+        if (this.jobs.reserve(asked) !== 'ok') return this.jobs.discardIncoming(slot.file), refuse(req, res, 409, `'${asked}' exists; DELETE ${this.prefix}${asked} first`);
         slot.name = asked;
       } else {
         slot.name = this.freeName(nameFromFile(received.filename));
@@ -175,10 +175,6 @@ export class VodService {
     const name = `${base.slice(0, 50)}-${Date.now().toString(36)}`;
     this.jobs.reserve(name);
     return name;
-  }
-
-  private discard(file: string): void {
-    this.jobs.discardIncoming(file);
   }
 }
 

@@ -1,6 +1,7 @@
 // One ffmpeg run: progress from its `-progress pipe:1` lines, the last of what it said on
 // stderr for a failure's reason, and a kill that does not let it write a final manifest.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { stderrLines } from './stderr.js';
 
 /** How an ffmpeg run ended. */
 export interface TranscodeEnd {
@@ -40,7 +41,7 @@ export class Transcode {
     });
     this.ended = new Promise((resolve) => {
       this.child.once('error', (err) => resolve({ code: null, signal: null, said: `ffmpeg could not run: ${err.message}` }));
-      this.child.once('close', (code, signal) => resolve({ code, signal, said: lastLines(this.stderr) }));
+      this.child.once('close', (code, signal) => resolve({ code, signal, said: stderrLines(this.stderr).slice(-3).join('; ') }));
     });
   }
 
@@ -48,17 +49,4 @@ export class Transcode {
   kill(): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-}
-
-function lastLines(text: string): string {
-  return text
-    .split('\n')
-    .map((l) => l.replace(/^\[[^\]]*\]\s*/, '').trim())
-    .filter((l) => l !== '')
-    .slice(-3)
-    .join('; ');
 }
