@@ -8,6 +8,7 @@ import type { OriginOptions } from './options.js';
 import type { VodProfile } from './vod/options.js';
 import type { TtlRule } from './store/retention.js';
 import type { CacheRule } from './egress/headers.js';
+import type { RelayTargetOptions, S3Options } from './relay/options.js';
 
 const USAGE = `Usage: boxstream-origin [options]
 
@@ -54,6 +55,15 @@ Options:
   --vod-max-jobs <n>      VOD transcodes at once, the rest queue (default 1)
   --vod-max-upload-mib <n>  largest VOD upload in MiB (default 4096)
   --vod-segment <s>       VOD segment length in seconds (default 4)
+  --relay [<p>=]<url>     push every object under prefix p (default /) to url: another origin
+                          (http://host:port[/base]: chunk by chunk, DELETEs mirrored) or an
+                          S3-compatible bucket (s3://bucket[/key-prefix]: completed objects);
+                          repeatable
+  --relay-secret <s>      Bearer secret for http relay targets (or BOXSTREAM_RELAY_SECRET)
+  --relay-queue <n>       objects waiting per relay target before the oldest is dropped (default 1000)
+  --s3-endpoint <url>     S3-compatible server for s3:// targets (default AWS in --s3-region);
+                          credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
+  --s3-region <r>         signing region (default us-east-1)
   --quiet                 no access log
   --version               print the version
   --help                  show this help
@@ -83,6 +93,16 @@ function ttlRule(spec: string): TtlRule {
   const prefix = spec.slice(0, eq);
   if (eq <= 0 || !prefix.startsWith('/')) fail(`--ttl-prefix must look like /prefix/=SECONDS, got '${spec}'`);
   return { prefix, ttlMs: integer('ttl-prefix', spec.slice(eq + 1), 0) * 1000 };
+}
+
+/** `[/prefix/=]URL`: an '=' before the URL's scheme ends the prefix. */
+function relayTarget(spec: string, secret: string | undefined, maxQueue: number | undefined, s3: S3Options): RelayTargetOptions {
+  const m = /^(\/[^=]*)=(.+)$/.exec(spec);
+  const prefix = m?.[1];
+  const url = m?.[2] ?? spec;
+  if (!/^(https?|s3):\/\//.test(url)) fail(`--relay must look like [/prefix/=]http://host:port or [/prefix/=]s3://bucket, got '${spec}'`);
+  const isS3 = url.startsWith('s3:');
+  return { url, prefix, maxQueue, secret: isS3 ? undefined : secret, s3: isS3 ? s3 : undefined };
 }
 
 /** `1080p:1080:5000,720p:720:2800`: name, height and video kbit/s of each rendition. */
@@ -176,6 +196,11 @@ async function main(): Promise<void> {
         'vod-max-jobs': { type: 'string' },
         'vod-max-upload-mib': { type: 'string' },
         'vod-segment': { type: 'string' },
+        relay: { type: 'string', multiple: true },
+        'relay-secret': { type: 'string' },
+        'relay-queue': { type: 'string' },
+        's3-endpoint': { type: 'string' },
+        's3-region': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -226,9 +251,14 @@ async function main(): Promise<void> {
           segmentSeconds: optionalInt('vod-segment'),
         }
       : undefined;
+  const relaySecret = values['relay-secret'] ?? process.env.BOXSTREAM_RELAY_SECRET;
+  const relayQueue = values['relay-queue'] === undefined ? undefined : integer('relay-queue', values['relay-queue'], 1000);
+  const s3 = { endpoint: values['s3-endpoint'], region: values['s3-region'] };
+  const relays = (values.relay ?? []).map((spec) => relayTarget(spec, relaySecret, relayQueue, s3));
   let origin;
   try {
     origin = createOrigin({
+      relays,
       holdMs: integer('hold-ms', values['hold-ms'], 3000),
       corsOrigin: cors === undefined ? '*' : cors.length === 1 && cors[0] === 'none' ? false : cors.length === 1 ? cors[0] : cors,
       timePath: timePath === 'none' ? false : timePath,

@@ -9,6 +9,7 @@ import type { DiskTier } from './store/disk.js';
 import type { Retention } from './store/retention.js';
 import type { ObjectStore } from './store/store.js';
 import type { StreamModel } from './stream/model.js';
+import type { Relays } from './relay/relays.js';
 
 /** Settings plus the parts `createOrigin` builds from them. */
 export interface OriginContext extends Settings {
@@ -29,4 +30,6 @@ export interface OriginContext extends Settings {
   lifecycle: { draining: boolean; onDrain: (() => void)[] };
   /** Uploads by key that have not made their object visible yet (manifests, sniffing): DELETE reaches them here. */
   pendingUploads: Map<string, Set<{ cancel(): void }>>;
+  /** Relay targets, when configured (made after the disk tier loaded: loaded files are not re-sent). */
+  relays: Relays | undefined;
 }

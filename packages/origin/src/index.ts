@@ -20,6 +20,8 @@ export type { CorsOrigin } from './http/cors.js';
 export type { OriginMetrics } from './ops/metrics.js';
 export type { StreamsView, StreamStatus } from './stream/model.js';
 export type { VodOptions, VodProfile } from './vod/options.js';
+export type { RelayTargetOptions, S3Options } from './relay/options.js';
+export type { RelayStats } from './relay/target.js';
 export type { VodJob, JobState } from './vod/jobs.js';
 export { DEFAULT_PROFILES } from './vod/options.js';
 export type { ChannelView, ChannelTiming, RenditionView, RenditionInfo, SegmentFact, ChunkFact } from './stream/types.js';

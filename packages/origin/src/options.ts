@@ -6,6 +6,7 @@ import { MAX_PATH_BYTES } from './http/paths.js';
 import { DEFAULT_CACHE_CONTROL, type CacheControlClasses, type CacheRule, type SetHeaders } from './egress/headers.js';
 import type { TtlRule } from './store/retention.js';
 import { resolveVodOptions, type VodOptions, type VodSettings } from './vod/options.js';
+import { resolveRelayTarget, type RelayTargetOptions, type RelayTargetSettings } from './relay/options.js';
 
 /** Key prefix of VOD uploads and assets. */
 export const VOD_PREFIX = '/vod/';
@@ -123,6 +124,12 @@ export interface OriginOptions {
    * on with the default ladder when `dir` is set; `false` turns it off.
    */
   vod?: boolean | VodOptions;
+  /**
+   * Push every object under a prefix to other origins (chunk by chunk, as written; DELETEs
+   * mirrored) or S3-compatible buckets (completed objects), each with a bounded queue, retries
+   * with backoff and its own metrics. Default: none.
+   */
+  relays?: readonly RelayTargetOptions[];
 }
 
 const MiB = 1024 * 1024;
@@ -161,6 +168,7 @@ export interface Settings {
   ingestSegmentSeconds: number;
   /** VOD settings, or undefined when VOD is off. */
   vod: VodSettings | undefined;
+  relayTargets: readonly RelayTargetSettings[];
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
@@ -224,6 +232,7 @@ export function resolveOptions(options: OriginOptions = {}): Settings {
     player: options.player ?? true,
     ingestSegmentSeconds: positive('ingestSegmentSeconds', options.ingestSegmentSeconds, 2),
     vod: resolveVod(options),
+    relayTargets: (options.relays ?? []).map((target) => resolveRelayTarget(target)),
   };
 }
 

@@ -28,6 +28,8 @@ import { PlaylistService } from './egress/playlists.js';
 import { StreamModel, type StreamsView } from './stream/model.js';
 import type { VodJob } from './vod/jobs.js';
 import { VodService } from './vod/service.js';
+import { Relays } from './relay/relays.js';
+import type { RelayStats } from './relay/target.js';
 import { VOD_PREFIX } from './options.js';
 
 /** A `node:http` request listener. */
@@ -47,6 +49,8 @@ export interface Origin {
   streams: StreamsView;
   /** Counters behind `/metrics`. */
   metrics: OriginMetrics;
+  /** Each relay target's counters (what `/metrics` shows as `relay_*`); empty without relays. */
+  relays(): RelayStats[];
   /** VOD jobs (what `/vod/jobs` answers), or undefined when VOD is off. */
   vod: VodView | undefined;
   /**
@@ -102,6 +106,7 @@ function build(settings: Settings): OriginContext {
     role: 'all',
     lifecycle: { draining: false, onDrain: [] },
     pendingUploads: new Map(),
+    relays: undefined,
   };
 }
 
@@ -174,6 +179,8 @@ function handleObject({ ctx, req, res, key, tally }: Exchange): void {
 export function createOrigin(options: OriginOptions = {}): Origin {
   const shared = build(resolveOptions(options));
   shared.disk?.load(shared.maxMemoryBytes, (entry) => shared.retention.schedule(entry.key, entry.version, entry.kind, entry.mtimeMs));
+  // After loading: what the disk held was relayed (or not) by the process that received it.
+  if (shared.relayTargets.length > 0) shared.relays = new Relays(shared.store, shared.relayTargets, shared.warn);
   // VOD transcodes arrive through the ingest path, as any encoder's stream does. Its route
   // comes first: a job's asset is written by its transcode only, by no other route.
   let ingest: RequestHandler = () => {};
@@ -200,10 +207,12 @@ export function createOrigin(options: OriginOptions = {}): Origin {
     store: shared.store,
     streams: shared.streams,
     metrics: shared.metrics,
+    relays: () => shared.relays?.stats() ?? [],
     vod: vod && { jobs: () => vod.jobs.list(), job: (name) => vod.jobs.get(name) },
     listen: (port = 8080, host = '127.0.0.1', listenOptions?: ListenOptions) => listenOrigin(shared, handlerFor, port, host, listenOptions),
     close: () => {
       vod?.close();
+      shared.relays?.close();
       shared.retention.close();
       shared.memory.close();
       shared.disk?.close();

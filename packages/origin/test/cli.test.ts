@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { fixture, http, put, runCli, waitUntil } from './helpers.js';
+import { fixture, http, put, runCli, sleep, waitUntil } from './helpers.js';
 
 async function started(p: ReturnType<typeof runCli>): Promise<number> {
   await waitUntil(() => p.out().includes('\n'), 10_000, 'first line');
@@ -86,6 +86,31 @@ test('a port in use: exit 1, and the message says to pick another with --port', 
   }
 });
 
+test('--relay /live/=URL pushes what arrives under /live/ to a second origin, with --relay-secret', async () => {
+  const b = runCli(['--port', '0', '--quiet', '--ingest-secret', 's3cret']);
+  let a: ReturnType<typeof runCli> | undefined;
+  try {
+    const bPort = await started(b);
+    a = runCli(['--port', '0', '--quiet', '--relay', `/live/=http://127.0.0.1:${bPort}`, '--relay-secret', 's3cret']);
+    const aPort = await started(a);
+    const segment = fixture('lldash-segment.m4s');
+    assert.is((await put(aPort, '/live/a.m4s', segment)).status, 201);
+    assert.is((await put(aPort, '/other/b.m4s', segment)).status, 201);
+    // The relay runs in the child: ask its /metrics until the PUT was acknowledged.
+    const sent = `boxstream_origin_relay_sent_total{target="http://127.0.0.1:${bPort}"} 1`;
+    let text = '';
+    for (const deadline = Date.now() + 5000; !text.includes(sent) && Date.now() < deadline; await sleep(20)) {
+      text = (await http(aPort, 'GET', '/metrics')).body.toString();
+    }
+    assert.ok(text.includes(sent), text);
+    assert.ok((await http(bPort, 'GET', '/live/a.m4s')).body.equals(segment));
+    assert.is((await http(bPort, 'GET', '/other/b.m4s')).status, 404);
+  } finally {
+    a?.child.kill('SIGKILL');
+    b.child.kill('SIGKILL');
+  }
+});
+
 test('numbers are digits only: empty, exponent and out-of-range ports, and a memory cap of 0, exit 2 with the reason', async () => {
   const cases: [string[], RegExp][] = [
     [['--port', ''], /--port must be a non-negative integer, got ''/],
@@ -96,6 +121,8 @@ test('numbers are digits only: empty, exponent and out-of-range ports, and a mem
     [['--max-memory-mib', '0'], /--max-memory-mib must be at least 1/],
     [['--ops-listener', 'public'], /--ops-listener must be 'any' or 'ingest'/],
     [['--cache-prefix', 'vod=max-age=1'], /--cache-prefix must look like \/prefix\/=CACHE-CONTROL/],
+    [['--relay', 'live=http://x'], /--relay must look like \[\/prefix\/=\]http:\/\/host:port/],
+    [['--relay', 's3://bucket'], /S3 credentials missing/],
   ];
   for (const [args, reason] of cases) {
     const p = runCli(args);

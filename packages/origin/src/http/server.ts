@@ -150,10 +150,12 @@ async function shutdown(ctx: OriginContext, servers: Server[], graceMs: number):
   const uploads = delay(graceMs);
   await Promise.race([ctx.metrics.uploadsDone(), uploads.promise]);
   uploads.cancel();
-  if (ctx.disk !== undefined) {
-    const disk = delay(Math.max(graceMs, 1000));
-    await Promise.race([ctx.disk.flush(), disk.promise]);
-    disk.cancel();
+  // Queued disk writes and relays get their own grace, side by side.
+  const flushes = [ctx.disk?.flush(), ctx.relays?.flushed()].filter((p) => p !== undefined);
+  if (flushes.length > 0) {
+    const flush = delay(Math.max(graceMs, 1000));
+    await Promise.race([Promise.all(flushes), flush.promise]);
+    flush.cancel();
   }
   // Whatever is still connected now (readers, held requests, uploads past the grace) is cut.
   for (const s of servers) s.closeAllConnections();

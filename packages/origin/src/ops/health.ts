@@ -33,7 +33,7 @@ export function answerHealth(ctx: OriginContext, req: IncomingMessage, res: Serv
 /** The Prometheus text exposition of every counter and gauge. */
 export function answerMetrics(ctx: OriginContext, req: IncomingMessage, res: ServerResponse): void {
   if (!readOnly(req, res)) return;
-  const body = renderMetrics({ metrics: ctx.metrics, store: ctx.store, retention: ctx.retention, memory: ctx.memory, disk: ctx.disk });
+  const body = renderMetrics({ metrics: ctx.metrics, store: ctx.store, retention: ctx.retention, memory: ctx.memory, disk: ctx.disk, relays: ctx.relays?.stats() });
   sendBody(req, res, 200, 'text/plain; version=0.0.4; charset=utf-8', body);
 }
 

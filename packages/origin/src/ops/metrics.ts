@@ -2,6 +2,7 @@
 // where things happen; gauges are read from the store, retention and disk at scrape time, so a
 // scrape costs nothing between scrapes and the figures are exact when it runs.
 import type { ObjectStore } from '../store/store.js';
+import type { RelayStats } from '../relay/target.js';
 
 /** Upper bounds of the fan-out delay histogram, seconds. */
 export const FANOUT_BUCKETS: readonly number[] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -111,6 +112,8 @@ export interface MetricsSources {
   retention: { expired: number; evicted: number; options: { maxMemoryBytes: number } };
   memory: { pauses: number; refusals: number; waiting: number };
   disk?: { writes: number; errors: number; pending: number; removes: number; files: number } | undefined;
+  /** One entry per relay target. */
+  relays?: RelayStats[] | undefined;
 }
 
 const P = 'boxstream_origin_';
@@ -163,6 +166,7 @@ export function renderMetrics(src: MetricsSources): string {
     metric('disk_files', 'gauge', 'Complete objects on disk.', disk.files);
     metric('disk_reads_total', 'counter', 'Complete objects served from disk (not in memory).', m.diskReads);
   }
+  if (src.relays !== undefined && src.relays.length > 0) renderRelays(out, src.relays);
   out.push(`# HELP ${P}http_responses_total Responses by method and status.`, `# TYPE ${P}http_responses_total counter`);
   for (const [key, n] of [...m.responses].sort()) {
     const [method, status] = key.split(' ');
@@ -191,4 +195,23 @@ export function renderMetrics(src: MetricsSources): string {
     `nodejs_array_buffers_bytes ${mem.arrayBuffers}`,
   );
   return out.join('\n') + '\n';
+}
+
+/** Relay metrics: one series per target, labelled with its name (its URL without credentials). */
+function renderRelays(out: string[], relays: RelayStats[]): void {
+  const series: [string, 'counter' | 'gauge', string, (r: RelayStats) => number][] = [
+    ['relay_sent_total', 'counter', 'Objects a relay target acknowledged.', (r) => r.sent],
+    ['relay_sent_bytes_total', 'counter', 'Bytes of objects a relay target acknowledged.', (r) => r.sentBytes],
+    ['relay_deletes_total', 'counter', 'DELETEs a relay target acknowledged.', (r) => r.deleted],
+    ['relay_failures_total', 'counter', 'Relay attempts that failed.', (r) => r.failures],
+    ['relay_retries_total', 'counter', 'Relay attempts queued again after a failure.', (r) => r.retries],
+    ['relay_dropped_total', 'counter', 'Objects a relay gave up: its queue was full, or the target refused them (4xx).', (r) => r.dropped],
+    ['relay_queued', 'gauge', 'Objects waiting for a relay target.', (r) => r.queued],
+    ['relay_in_flight', 'gauge', 'Relay requests in flight.', (r) => r.inFlight],
+    ['relay_up', 'gauge', '1 unless the last attempt to the target failed.', (r) => (r.up ? 1 : 0)],
+  ];
+  for (const [name, type, help, value] of series) {
+    out.push(`# HELP ${P}${name} ${help}`, `# TYPE ${P}${name} ${type}`);
+    for (const r of relays) out.push(`${P}${name}{target="${r.name.replace(/["\\\n]/g, '_')}"} ${value(r)}`);
+  }
 }

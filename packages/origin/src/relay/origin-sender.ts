@@ -1,0 +1,136 @@
+// Pushes objects to another origin: one chunked PUT per object over persistent connections,
+// fed by a cursor as the object is written here, so the receiving origin publishes each chunk
+// as it would from the encoder. Complete objects (manifests, anything relayed late) go with a
+// Content-Length. DELETEs are mirrored.
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { ObjectCursor } from '../store/cursor.js';
+import type { StoredObject } from '../store/object.js';
+import type { RelayTargetSettings } from './options.js';
+import type { Outcome, Sender } from './target.js';
+
+/** Statuses worth another attempt: the target is busy, restarting or timed out, not refusing. */
+export function retryable(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
+/** `base` path + `key`, each segment percent-encoded (keys are decoded paths). */
+export function targetPath(base: string, key: string): string {
+  const prefix = base.replace(/\/+$/, '');
+  return prefix + key.split('/').map(encodeURIComponent).join('/');
+}
+
+/**
+ * One HTTP request whose outcome is reported once: on a response (2xx ok), an error, a
+ * timeout with no progress, or a cancel. `body` writes the request body (or ends it).
+ */
+export function exchange(
+  send: (options: RequestOptions) => ClientRequest,
+  options: RequestOptions,
+  timeoutMs: number,
+  body: (req: ClientRequest, fail: (reason: string, retry: boolean) => void) => { bytes(): number; cancel(): void },
+  done: (outcome: Outcome) => void,
+  accept: (status: number) => boolean = (s) => s >= 200 && s < 300,
+): () => void {
+  let finished = false;
+  let writer: { bytes(): number; cancel(): void } | undefined;
+  const finish = (outcome: Outcome): void => {
+    if (finished) return;
+    finished = true;
+    writer?.cancel();
+    // Reported after the current call stack, never from inside `put()` or a cursor's write.
+    queueMicrotask(() => done(outcome));
+  };
+  const fail = (reason: string, retry: boolean): void => {
+    if (finished) return;
+    req.destroy();
+    finish({ ok: false, retry, reason });
+  };
+  const req = send(options);
+  req.setTimeout(timeoutMs, () => fail(`no progress for ${timeoutMs} ms`, true));
+  req.on('error', (err) => fail(err.message, true));
+  req.on('response', (res: IncomingMessage) => {
+    const status = res.statusCode ?? 0;
+    if (!accept(status)) {
+      res.resume();
+      return fail(`HTTP ${status} ${res.statusMessage ?? ''}`.trim(), retryable(status));
+    }
+    // Read the (small) answer to its end so the connection goes back to the pool.
+    res.resume();
+    res.on('end', () => finish({ ok: true, bytes: writer?.bytes() ?? 0 }));
+    res.on('error', (err) => fail(err.message, true));
+  });
+  writer = body(req, fail);
+  // The body may have failed while being set up (a source that was already aborted).
+  if (finished) writer.cancel();
+  return () => fail('cancelled', false);
+}
+
+/** A `Sender` for targets that speak the origin's own ingest: chunked PUT and DELETE. */
+export class OriginSender implements Sender {
+  readonly when = 'create';
+  private readonly agent: HttpAgent;
+  private readonly send: (options: RequestOptions) => ClientRequest;
+  private readonly headers: Record<string, string>;
+
+  constructor(private readonly target: RelayTargetSettings) {
+    const https = target.url.protocol === 'https:';
+    // Persistent connections: a live stream PUTs a few objects per second per rendition.
+    this.agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.send = https ? httpsRequest : httpRequest;
+    this.headers = {};
+    if (target.secret !== undefined) this.headers.authorization = `Bearer ${target.secret}`;
+    else if (target.url.username !== '') {
+      const user = decodeURIComponent(target.url.username);
+      const password = decodeURIComponent(target.url.password);
+      this.headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    }
+  }
+
+  private options(method: string, key: string, headers: Record<string, string | number>): RequestOptions {
+    const url = this.target.url;
+    return {
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port,
+      path: targetPath(url.pathname, key),
+      agent: this.agent,
+      headers: { ...this.headers, ...headers },
+    };
+  }
+
+  put(key: string, object: StoredObject, done: (outcome: Outcome) => void): () => void {
+    // Whole already: say how long (the target can refuse by size before the body); else chunked.
+    const headers: Record<string, string | number> = { 'content-type': object.contentType };
+    if (object.state === 'complete') headers['content-length'] = object.length;
+    return exchange(this.send, this.options('PUT', key, headers), this.target.timeoutMs, (req, fail) => streamBody(req, object, fail), done);
+  }
+
+  delete(key: string, done: (outcome: Outcome) => void): () => void {
+    const noBody = (req: ClientRequest) => (req.end(), { bytes: () => 0, cancel: () => undefined });
+    // Already gone there (never arrived, or removed by its own TTL) is as good as removed.
+    return exchange(this.send, this.options('DELETE', key, {}), this.target.timeoutMs, noBody, done, (s) => (s >= 200 && s < 300) || s === 404);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** Writes `object` to `req` through a cursor: each unit as it is published, with backpressure. */
+export function streamBody(req: ClientRequest, object: StoredObject, fail: (reason: string, retry: boolean) => void): { bytes(): number; cancel(): void } {
+  let bytes = 0;
+  const cursor = new ObjectCursor(object, {
+    write: (unit) => {
+      bytes += unit.byteLength;
+      return req.write(unit);
+    },
+    end: () => void req.end(),
+    // The upload here failed: cut the request so the target aborts its copy too. Nothing to retry.
+    abort: (reason) => fail(`source upload ended early: ${reason}`, false),
+  });
+  req.on('drain', () => cursor.resume());
+  cursor.start();
+  return { bytes: () => bytes, cancel: () => cursor.close() };
+}

@@ -1,0 +1,312 @@
+// Relay to another origin: every object pushed as it is written (the second origin's readers
+// get each chunk before the first origin's upload ends), byte-identical, manifests whole,
+// DELETEs mirrored; a dead, refusing or stalled target costs local readers nothing, its queue
+// stays bounded, and it catches up when it comes back.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolveRelayTarget, type RelayTargetOptions } from '../src/relay/options.js';
+import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, startOrigin, waitUntil, type TestOrigin } from './helpers.js';
+
+const quiet = (): void => {};
+const segment = fixture('lldash-segment.m4s');
+const chunks = fixtureChunks();
+const init = fixture('lldash-init.mp4');
+const mpd = fixture('lldash.mpd');
+
+/** A port nothing listens on (bound, then released). */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Origin A relaying everything to `url` (fast backoff so tests do not wait long). */
+function relaying(url: string, extra: Partial<RelayTargetOptions> = {}, warn: (m: string) => void = quiet): Promise<TestOrigin> {
+  return startOrigin({ warn, relays: [{ url, minBackoffMs: 20, maxBackoffMs: 100, ...extra }] });
+}
+
+test('each chunk reaches the second origin while the first is still receiving the segment, byte-identical', async () => {
+  const b = await startOrigin({ warn: quiet });
+  const a = await relaying(`http://127.0.0.1:${b.port}`);
+  try {
+    const upload = await ChunkedUpload.start(a.port, '/live/seg-1.m4s', 'PUT', 'Content-Type: video/iso.segment\r\n');
+    upload.send(chunks[0]);
+    // B has the object as soon as A does, and a reader there gets the first chunk now.
+    await waitUntil(() => b.origin.store.get('/live/seg-1.m4s') !== undefined, 3000, 'the object at B');
+    const reader = await rawGet(b.port, '/live/seg-1.m4s');
+    for (let i = 1; i < chunks.length; i++) {
+      const want = Buffer.concat(chunks.slice(0, i));
+      await reader.until((r) => r !== undefined && r.body.length >= want.length, 3000, `chunk ${i} at B`);
+      assert.ok(reader.response()!.body.equals(want), `B's reader has chunks 1..${i}, A's upload still open`);
+      assert.is(a.origin.store.get('/live/seg-1.m4s')!.state, 'writing');
+      upload.send(chunks[i]);
+    }
+    assert.is((await upload.end()).status, 201);
+    const done = await reader.until((r) => r?.terminated === true, 3000, 'B reader end');
+    assert.ok(done.body.equals(segment));
+    await waitUntil(() => a.origin.relays()[0].sent === 1, 3000, 'the relay acknowledged');
+    const stats = a.origin.relays()[0];
+    assert.is(stats.sentBytes, segment.length);
+    assert.is(stats.failures, 0);
+    assert.is(stats.up, true);
+    const atB = await http(b.port, 'GET', '/live/seg-1.m4s');
+    assert.ok(atB.body.equals(segment));
+    assert.is(atB.headers['content-type'], 'video/iso.segment');
+    reader.destroy();
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('manifests go whole, DELETE is mirrored, and B builds its own stream model from what A relays', async () => {
+  const b = await startOrigin({ warn: quiet });
+  const a = await relaying(`http://127.0.0.1:${b.port}/`);
+  try {
+    assert.is((await put(a.port, '/live/out.mpd', mpd, { 'content-type': 'application/dash+xml' })).status, 201);
+    assert.is((await put(a.port, '/live/init.mp4', init)).status, 201);
+    await waitUntil(() => a.origin.relays()[0].sent === 2, 3000, 'two objects relayed');
+    const got = await http(b.port, 'GET', '/live/out.mpd');
+    assert.is(got.status, 200);
+    assert.ok(got.body.equals(mpd));
+    assert.is(got.headers['content-type'], 'application/dash+xml');
+    assert.ok(b.origin.streams.channels().length > 0, 'B learnt the channel from the relayed MPD');
+    assert.is((await http(a.port, 'DELETE', '/live/init.mp4')).status, 200);
+    await waitUntil(() => a.origin.relays()[0].deleted === 1, 3000, 'DELETE relayed');
+    assert.is((await http(b.port, 'GET', '/live/init.mp4')).status, 404);
+    assert.is((await http(b.port, 'GET', '/live/out.mpd')).status, 200, 'only that key');
+    const metrics = (await http(a.port, 'GET', '/metrics')).body.toString();
+    assert.match(metrics, `boxstream_origin_relay_sent_total{target="http://127.0.0.1:${b.port}"} 2`);
+    assert.match(metrics, `boxstream_origin_relay_deletes_total{target="http://127.0.0.1:${b.port}"} 1`);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('only keys under the prefix are relayed, to the base path of the target, names percent-encoded', async () => {
+  const seen: string[] = [];
+  const target = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on('end', () => res.writeHead(201).end());
+  });
+  await listen(target);
+  const a = await relaying(`http://127.0.0.1:${port(target)}/edge-1`, { prefix: '/live/' });
+  try {
+    await put(a.port, '/other/x.m4s', segment);
+    await put(a.port, '/live/a%20b.m4s', segment);
+    await waitUntil(() => a.origin.relays()[0].sent === 1, 3000, 'one relayed');
+    assert.equal(seen, ['PUT /edge-1/live/a%20b.m4s']);
+  } finally {
+    await a.close();
+    target.close();
+  }
+});
+
+test('a dead target: local readers unaffected, failures counted, and everything arrives once it is back', async () => {
+  const deadPort = await freePort();
+  const warnings: string[] = [];
+  const a = await relaying(`http://127.0.0.1:${deadPort}`, {}, (m) => warnings.push(m));
+  let b: TestOrigin | undefined;
+  try {
+    for (let n = 1; n <= 3; n++) assert.is((await put(a.port, `/live/seg-${n}.m4s`, segment)).status, 201);
+    const local = await http(a.port, 'GET', '/live/seg-2.m4s');
+    assert.ok(local.body.equals(segment), 'A serves its readers whatever the target does');
+    await waitUntil(() => a.origin.relays()[0].failures >= 2, 3000, 'failed attempts');
+    assert.is(a.origin.relays()[0].up, false);
+    assert.ok(warnings.some((w) => w.includes(`relay to http://127.0.0.1:${deadPort}`)), warnings.join('\n'));
+    // The target comes up on that port.
+    b = await startOriginOn(deadPort);
+    await waitUntil(() => a.origin.relays()[0].sent === 3, 5000, 'caught up');
+    for (let n = 1; n <= 3; n++) assert.ok((await http(deadPort, 'GET', `/live/seg-${n}.m4s`)).body.equals(segment), `seg-${n} at B`);
+    const stats = a.origin.relays()[0];
+    assert.is(stats.up, true);
+    assert.is(stats.queued, 0);
+    assert.is(stats.dropped, 0);
+    assert.ok(stats.retries >= 1);
+  } finally {
+    await a.close();
+    await b?.close();
+  }
+});
+
+test('the queue stays bounded: beyond maxQueue the oldest waiting objects are dropped and counted', async () => {
+  const deadPort = await freePort();
+  const a = await relaying(`http://127.0.0.1:${deadPort}`, { maxQueue: 2 });
+  let b: TestOrigin | undefined;
+  try {
+    for (let n = 1; n <= 5; n++) await put(a.port, `/live/seg-${n}.m4s`, segment);
+    const stats = a.origin.relays()[0];
+    assert.ok(stats.queued <= 2, `queued ${stats.queued}`);
+    assert.ok(stats.dropped >= 2, `dropped ${stats.dropped}`);
+    b = await startOriginOn(deadPort);
+    await waitUntil(() => a.origin.relays()[0].queued === 0 && a.origin.relays()[0].inFlight === 0, 5000, 'queue drained');
+    const after = a.origin.relays()[0];
+    // Every object is either at B or counted as dropped: nothing vanishes silently.
+    let present = 0;
+    for (let n = 1; n <= 5; n++) if ((await http(deadPort, 'GET', `/live/seg-${n}.m4s`)).status === 200) present++;
+    assert.is(present + after.dropped, 5);
+    assert.is((await http(deadPort, 'GET', '/live/seg-5.m4s')).status, 200, 'the newest made it');
+  } finally {
+    await a.close();
+    await b?.close();
+  }
+});
+
+test('a newer version of a key replaces the one still waiting: a dead target gets the newest manifest only', async () => {
+  const deadPort = await freePort();
+  const a = await relaying(`http://127.0.0.1:${deadPort}`);
+  let b: TestOrigin | undefined;
+  try {
+    for (let n = 1; n <= 4; n++) await put(a.port, '/live/out.mpd', mpd.toString().replace('</MPD>', `<!-- ${n} --></MPD>`), { 'content-type': 'application/dash+xml' });
+    assert.ok(a.origin.relays()[0].queued <= 1);
+    b = await startOriginOn(deadPort);
+    await waitUntil(() => a.origin.relays()[0].queued === 0 && a.origin.relays()[0].inFlight === 0 && a.origin.relays()[0].up, 5000, 'drained');
+    assert.match((await http(deadPort, 'GET', '/live/out.mpd')).body.toString(), '<!-- 4 -->');
+    assert.is(a.origin.relays()[0].dropped, 0);
+  } finally {
+    await a.close();
+    await b?.close();
+  }
+});
+
+test('a target that refuses (403) is not retried: dropped, warned, and the upload here is untouched', async () => {
+  const b = await startOrigin({ warn: quiet, ingestSecret: 'right' });
+  const warnings: string[] = [];
+  const a = await relaying(`http://127.0.0.1:${b.port}`, { secret: 'wrong' }, (m) => warnings.push(m));
+  try {
+    assert.is((await put(a.port, '/live/seg-1.m4s', segment)).status, 201);
+    await waitUntil(() => a.origin.relays()[0].dropped === 1, 3000, 'dropped');
+    const stats = a.origin.relays()[0];
+    assert.is(stats.retries, 0);
+    assert.is(stats.up, true, 'a refusal is an answer, not an outage');
+    assert.ok(warnings.some((w) => w.includes('HTTP 403') && w.includes('not retried')), warnings.join('\n'));
+    assert.ok((await http(a.port, 'GET', '/live/seg-1.m4s')).body.equals(segment));
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('the right secret is accepted', async () => {
+  const b = await startOrigin({ warn: quiet, ingestSecret: 'right' });
+  const a = await relaying(`http://127.0.0.1:${b.port}`, { secret: 'right' });
+  try {
+    await put(a.port, '/live/seg-1.m4s', segment);
+    await waitUntil(() => a.origin.relays()[0].sent === 1, 3000, 'sent');
+    assert.ok((await http(b.port, 'GET', '/live/seg-1.m4s')).body.equals(segment));
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('an upload aborted here is cut at the target too (its readers see it end early), and not retried', async () => {
+  const b = await startOrigin({ warn: quiet });
+  const a = await relaying(`http://127.0.0.1:${b.port}`);
+  try {
+    const upload = await ChunkedUpload.start(a.port, '/live/seg-1.m4s');
+    upload.send(chunks[0]);
+    await waitUntil(() => b.origin.store.get('/live/seg-1.m4s') !== undefined, 3000, 'at B');
+    const reader = await rawGet(b.port, '/live/seg-1.m4s');
+    await reader.until((r) => r !== undefined && r.body.length >= chunks[0].length, 3000, 'first chunk at B');
+    upload.abort();
+    await waitUntil(() => reader.closed, 3000, "B's reader cut");
+    assert.is(reader.response()!.terminated, false, 'no terminating chunk: the player knows it is incomplete');
+    await waitUntil(() => a.origin.relays()[0].inFlight === 0, 3000, 'relay done');
+    const stats = a.origin.relays()[0];
+    assert.is(stats.sent, 0);
+    assert.is(stats.retries, 0);
+    await waitUntil(() => b.origin.store.get('/live/seg-1.m4s')?.state === 'aborted' || b.origin.store.get('/live/seg-1.m4s') === undefined, 3000, 'aborted at B');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a target that takes nothing: A still receives and serves at full speed, the attempt times out and is retried', async () => {
+  const stalled: IncomingMessage[] = [];
+  // Accepts the request and never reads its body: the relay's socket fills up.
+  const target = createServer((req) => void stalled.push(req.pause()));
+  await listen(target);
+  const a = await relaying(`http://127.0.0.1:${port(target)}`, { timeoutMs: 300 });
+  try {
+    const big = Buffer.concat(Array.from({ length: 64 }, () => segment));
+    assert.is((await put(a.port, '/live/big.m4s', big)).status, 201);
+    const local = await http(a.port, 'GET', '/live/big.m4s');
+    assert.ok(local.body.equals(big), 'local readers get everything');
+    await waitUntil(() => a.origin.relays()[0].failures >= 1, 5000, 'timed out');
+    assert.ok(a.origin.relays()[0].retries >= 1);
+  } finally {
+    await a.close();
+    for (const r of stalled) r.destroy();
+    target.closeAllConnections();
+    target.close();
+  }
+});
+
+test('graceful shutdown lets the relay finish what it holds', async () => {
+  const received: number[] = [];
+  const target = createServer((req, res) => {
+    let n = 0;
+    req.on('data', (b: Buffer) => (n += b.length));
+    req.on('end', () => {
+      received.push(n);
+      res.writeHead(201).end();
+    });
+  });
+  await listen(target);
+  const a = await relaying(`http://127.0.0.1:${port(target)}`);
+  try {
+    for (let n = 1; n <= 3; n++) await put(a.port, `/live/seg-${n}.m4s`, segment);
+  } finally {
+    await a.running.close(2000);
+    a.origin.close();
+  }
+  assert.equal(received, [segment.length, segment.length, segment.length]);
+  target.close();
+});
+
+test('relay targets are checked: scheme, prefix, numbers, S3 bucket and credentials', () => {
+  const bad: [RelayTargetOptions, RegExp][] = [
+    [{ url: 'not a url' }, /not a URL/],
+    [{ url: 'ftp://x/' }, /http:\/\/, https:\/\/ or s3:\/\//],
+    [{ url: 'http://x/', prefix: 'live/' }, /prefix must start with '\/'/],
+    [{ url: 'http://x/', maxQueue: 0 }, /maxQueue must be an integer of at least 1/],
+    [{ url: 'http://x/?a=1' }, /no query/],
+    [{ url: 'http://x/', s3: {} }, /s3 settings need an s3:\/\/ URL/],
+    [{ url: 's3://A_B/' }, /not a valid bucket name/],
+    [{ url: 's3://bucket/' }, /S3 credentials missing/],
+  ];
+  for (const [options, message] of bad) assert.throws(() => resolveRelayTarget(options, {}), message, options.url);
+  const s = resolveRelayTarget({ url: 's3://media-bucket/live/edge/' }, { AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' });
+  assert.is(s.kind, 's3');
+  assert.is(s.s3!.bucket, 'media-bucket');
+  assert.is(s.s3!.keyPrefix, 'live/edge');
+  assert.is(s.s3!.endpoint, 'https://s3.us-east-1.amazonaws.com');
+  const o = resolveRelayTarget({ url: 'http://user:pw@127.0.0.1:9/base/' });
+  assert.is(o.name, 'http://127.0.0.1:9/base', 'no credentials in the name metrics show');
+});
+
+/** An origin on a given port (the one a relay was pointed at before it existed). */
+async function startOriginOn(p: number): Promise<TestOrigin> {
+  const { createOrigin } = await import('../src/index.js');
+  const origin = createOrigin({ holdMs: 300, warn: quiet });
+  const running = await origin.listen(p, '127.0.0.1');
+  return { origin, running, port: running.port, sockets: new Set(), close: () => running.close(0) };
+}
+
+function listen(server: Server): Promise<void> {
+  return new Promise((r) => server.listen(0, '127.0.0.1', r));
+}
+
+function port(server: Server): number {
+  return (server.address() as AddressInfo).port;
+}
+
+test.run();
