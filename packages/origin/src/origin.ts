@@ -180,7 +180,7 @@ export function createOrigin(options: OriginOptions = {}): Origin {
   const shared = build(resolveOptions(options));
   shared.disk?.load(shared.maxMemoryBytes, (entry) => shared.retention.schedule(entry.key, entry.version, entry.kind, entry.mtimeMs));
   // After loading: what the disk held was relayed (or not) by the process that received it.
-  if (shared.relayTargets.length > 0) shared.relays = new Relays(shared.store, shared.relayTargets, shared.warn);
+  if (shared.relayTargets.length > 0) shared.relays = new Relays(shared.store, shared.relayTargets, shared.warn, shared.cache);
   // VOD transcodes arrive through the ingest path, as any encoder's stream does. Its route
   // comes first: a job's asset is written by its transcode only, by no other route.
   let ingest: RequestHandler = () => {};

@@ -2,31 +2,44 @@
 // (or complete, for targets that take whole objects only); explicit removals are mirrored;
 // expired versions still waiting are forgotten. Listeners only queue: the sending happens
 // later, through cursors, so the upload that published an object never waits for a target.
+import type { StoredObject } from '../store/object.js';
 import type { ObjectStore } from '../store/store.js';
 import type { RelayTargetSettings } from './options.js';
+import type { CachePolicy } from '../egress/headers.js';
 import { OriginSender } from './origin-sender.js';
+import { S3Sender } from './s3-sender.js';
 import { RelayTarget, type RelayStats, type Sender } from './target.js';
 
-/** Makes the sender of one target (S3 targets bring their own). */
+/** Makes the sender of one target. */
 export type SenderFactory = (target: RelayTargetSettings) => Sender;
 
 export class Relays {
   readonly targets: RelayTarget[];
 
-  constructor(store: ObjectStore, settings: readonly RelayTargetSettings[], warn: (message: string) => void, makeSender: SenderFactory = defaultSender) {
+  constructor(
+    store: ObjectStore,
+    settings: readonly RelayTargetSettings[],
+    warn: (message: string) => void,
+    /** Cache-Control of objects stored in buckets: the one players would get from this origin. */
+    cache: CachePolicy,
+    makeSender: SenderFactory = (target) => (target.kind === 's3' ? new S3Sender(target, cache) : new OriginSender(target)),
+  ) {
     // Worth another attempt: the version is still the current one, or left memory only by
     // eviction (its file still serves it).
-    const stillCurrent = (key: string, object: import('../store/object.js').StoredObject): boolean => {
+    const stillCurrent = (key: string, object: StoredObject): boolean => {
       const current = store.get(key);
       return current === object || current === undefined;
     };
     this.targets = settings.map((s) => new RelayTarget(s, makeSender(s), warn, stillCurrent));
     const targets = this.targets;
     store.on('create', (key, object) => {
-      for (const t of targets) if (t.when === 'create' && t.takes(key)) t.put(key, object);
+      // Objects made visible whole (manifests are buffered, then inserted) go to every target now.
+      const whole = object.state === 'complete';
+      for (const t of targets) if ((t.when === 'create' || whole) && t.takes(key)) t.put(key, object);
     });
     store.on('complete', (key, object) => {
-      // Only the current version: a replaced one completing late must not overwrite the newer.
+      // Only the current version (a replaced one completing late must not overwrite the newer),
+      // and only once visible: one completed before its insert is queued by 'create'.
       if (store.get(key) !== object) return;
       for (const t of targets) if (t.when === 'complete' && t.takes(key)) t.put(key, object);
     });
@@ -57,9 +70,4 @@ export class Relays {
   close(): void {
     for (const t of this.targets) t.close();
   }
-}
-
-function defaultSender(target: RelayTargetSettings): Sender {
-  if (target.kind === 'origin') return new OriginSender(target);
-  throw new RangeError(`relay target ${target.name}: S3 targets are not supported yet`);
 }
