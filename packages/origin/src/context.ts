@@ -32,4 +32,6 @@ export interface OriginContext extends Settings {
   pendingUploads: Map<string, Set<{ cancel(): void }>>;
   /** Relay targets, when configured (made after the disk tier loaded: loaded files are not re-sent). */
   relays: Relays | undefined;
+  /** This origin's `CDN-Loop` token: what its relays add, and what its ingest refuses to see again. */
+  loopToken: string;
 }

@@ -29,6 +29,7 @@ import { StreamModel, type StreamsView } from './stream/model.js';
 import type { VodJob } from './vod/jobs.js';
 import { VodService } from './vod/service.js';
 import { Relays } from './relay/relays.js';
+import { newLoopToken } from './relay/loop.js';
 import type { RelayStats } from './relay/target.js';
 import { VOD_PREFIX } from './options.js';
 
@@ -107,6 +108,7 @@ function build(settings: Settings): OriginContext {
     lifecycle: { draining: false, onDrain: [] },
     pendingUploads: new Map(),
     relays: undefined,
+    loopToken: newLoopToken(),
   };
 }
 
@@ -180,7 +182,7 @@ export function createOrigin(options: OriginOptions = {}): Origin {
   const shared = build(resolveOptions(options));
   shared.disk?.load(shared.maxMemoryBytes, (entry) => shared.retention.schedule(entry.key, entry.version, entry.kind, entry.mtimeMs));
   // After loading: what the disk held was relayed (or not) by the process that received it.
-  if (shared.relayTargets.length > 0) shared.relays = new Relays(shared.store, shared.relayTargets, shared.warn, shared.cache);
+  if (shared.relayTargets.length > 0) shared.relays = new Relays(shared.store, shared.relayTargets, shared.warn, shared.cache, shared.loopToken);
   // VOD transcodes arrive through the ingest path, as any encoder's stream does. Its route
   // comes first: a job's asset is written by its transcode only, by no other route.
   let ingest: RequestHandler = () => {};

@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createOrigin, type OriginOptions } from '../src/index.js';
 import { resolveRelayTarget, type RelayTargetOptions } from '../src/relay/options.js';
 import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, startOrigin, waitUntil, type TestOrigin } from './helpers.js';
 
@@ -272,6 +273,27 @@ test('graceful shutdown lets the relay finish what it holds', async () => {
   target.close();
 });
 
+test('a relay loop (A to B, B back to A) stops at once: A refuses with 508, B gives the object up', async () => {
+  const aPort = await freePort();
+  const warnings: string[] = [];
+  const b = await relaying(`http://127.0.0.1:${aPort}`, {}, (m) => warnings.push(m));
+  const a = await startOriginOn(aPort, { relays: [{ url: `http://127.0.0.1:${b.port}` }] });
+  try {
+    assert.is((await put(a.port, '/live/seg-1.m4s', segment)).status, 201);
+    await waitUntil(() => b.origin.relays()[0].dropped === 1, 3000, 'B gave up relaying back');
+    assert.ok((await http(b.port, 'GET', '/live/seg-1.m4s')).body.equals(segment), 'B has it');
+    assert.ok((await http(a.port, 'GET', '/live/seg-1.m4s')).body.equals(segment), 'A kept its own');
+    assert.is(a.origin.relays()[0].sent, 1);
+    assert.is(b.origin.relays()[0].sent, 0);
+    assert.is(b.origin.relays()[0].retries, 0);
+    assert.ok(warnings.some((w) => w.includes('HTTP 508')), warnings.join('\n'));
+    assert.is(a.origin.metrics.uploads, 1, 'the loop never became a second upload at A');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 test('relay targets are checked: scheme, prefix, numbers, S3 bucket and credentials', () => {
   const bad: [RelayTargetOptions, RegExp][] = [
     [{ url: 'not a url' }, /not a URL/],
@@ -294,9 +316,8 @@ test('relay targets are checked: scheme, prefix, numbers, S3 bucket and credenti
 });
 
 /** An origin on a given port (the one a relay was pointed at before it existed). */
-async function startOriginOn(p: number): Promise<TestOrigin> {
-  const { createOrigin } = await import('../src/index.js');
-  const origin = createOrigin({ holdMs: 300, warn: quiet });
+async function startOriginOn(p: number, options: OriginOptions = {}): Promise<TestOrigin> {
+  const origin = createOrigin({ holdMs: 300, warn: quiet, ...options });
   const running = await origin.listen(p, '127.0.0.1');
   return { origin, running, port: running.port, sockets: new Set(), close: () => running.close(0) };
 }

@@ -24,6 +24,8 @@ export class Upload implements BodySink {
   private object: StoredObject | null = null;
   private replaced = false;
   private readonly body: RequestBody;
+  /** The relays this upload came through (`CDN-Loop`), kept with the object for relays of our own. */
+  private readonly via: string | undefined;
 
   constructor(
     private readonly ctx: OriginContext,
@@ -34,6 +36,8 @@ export class Upload implements BodySink {
     limit: number,
     private readonly tally: RequestTally,
   ) {
+    const loop = req.headers['cdn-loop'];
+    this.via = Array.isArray(loop) ? loop.join(', ') : loop;
     this.body = new RequestBody(ctx, req, res, limit, tally);
     this.body.start(this);
     req.on('close', () => this.unlist());
@@ -118,7 +122,7 @@ export class Upload implements BodySink {
       this.parser.init = this.ctx.streams.initFor(this.key);
     }
     const store = this.ctx.store;
-    const object = store.create(this.key, { contentType, kind });
+    const object = store.create(this.key, { contentType, kind, via: this.via });
     this.object = object;
     this.unlist();
     this.makeCurrent(object);
@@ -166,7 +170,7 @@ export class Upload implements BodySink {
     this.held = [];
     const store = this.ctx.store;
     const kind = this.manifest as ManifestKind;
-    const object = store.create(this.key, { contentType: contentTypeFor(this.key) ?? manifestContentType(kind), kind: 'manifest' });
+    const object = store.create(this.key, { contentType: contentTypeFor(this.key) ?? manifestContentType(kind), kind: 'manifest', via: this.via });
     this.body.finish();
     object.publish(body);
     object.complete();

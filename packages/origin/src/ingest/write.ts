@@ -8,6 +8,7 @@ import type { RequestTally } from '../http/tally.js';
 import { admitUpload } from '../ops/limits.js';
 import { manifestContentType, manifestKind } from '../store/classify.js';
 import { Upload } from './upload.js';
+import { looped } from '../relay/loop.js';
 
 /** Answers a PUT or POST to `key`. */
 export function handleWrite(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, key: string, tally: RequestTally): void {
@@ -21,6 +22,9 @@ export function handleWrite(ctx: OriginContext, req: IncomingMessage, res: Serve
   if (te !== undefined && !onlyChunked(te)) {
     // Node decodes the chunked framing only: any other coding would be stored still encoded.
     return refuse(req, res, 501, `Transfer-Encoding '${te}' is not supported; use chunked`);
+  }
+  if (looped(req.headers['cdn-loop'], ctx.loopToken)) {
+    return refuse(req, res, 508, 'relay loop: this origin already relayed this object (CDN-Loop names it)');
   }
   const manifest = manifestKind(key, req.headers['content-type']);
   const limit = manifest !== undefined ? ctx.maxManifestSize : ctx.maxObjectSize;

@@ -6,12 +6,16 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type In
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ObjectCursor } from '../store/cursor.js';
 import type { StoredObject } from '../store/object.js';
+import { loopHeader } from './loop.js';
 import type { RelayTargetSettings } from './options.js';
 import type { Outcome, Sender } from './target.js';
 
-/** Statuses worth another attempt: the target is busy, restarting or timed out, not refusing. */
+/**
+ * Statuses worth another attempt: the target is busy, restarting, out of room or timed out. Not
+ * a refusal (4xx), a loop (508) or what it does not implement (501, 505).
+ */
 export function retryable(status: number): boolean {
-  return status >= 500 || status === 408 || status === 429;
+  return status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504 || status === 507;
 }
 
 /** `base` path + `key`, each segment percent-encoded (keys are decoded paths). */
@@ -73,7 +77,10 @@ export class OriginSender implements Sender {
   private readonly send: (options: RequestOptions) => ClientRequest;
   private readonly headers: Record<string, string>;
 
-  constructor(private readonly target: RelayTargetSettings) {
+  constructor(
+    private readonly target: RelayTargetSettings,
+    private readonly loopToken: string,
+  ) {
     const https = target.url.protocol === 'https:';
     // Persistent connections: a live stream PUTs a few objects per second per rendition.
     this.agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
@@ -102,7 +109,7 @@ export class OriginSender implements Sender {
 
   put(key: string, object: StoredObject, done: (outcome: Outcome) => void): () => void {
     // Whole already: say how long (the target can refuse by size before the body); else chunked.
-    const headers: Record<string, string | number> = { 'content-type': object.contentType };
+    const headers: Record<string, string | number> = { 'content-type': object.contentType, 'cdn-loop': loopHeader(object.via, this.loopToken) };
     if (object.state === 'complete') headers['content-length'] = object.length;
     return exchange(this.send, this.options('PUT', key, headers), this.target.timeoutMs, (req, fail) => streamBody(req, object, fail), done);
   }

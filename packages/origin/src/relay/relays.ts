@@ -22,7 +22,9 @@ export class Relays {
     warn: (message: string) => void,
     /** Cache-Control of objects stored in buckets: the one players would get from this origin. */
     cache: CachePolicy,
-    makeSender: SenderFactory = (target) => (target.kind === 's3' ? new S3Sender(target, cache) : new OriginSender(target)),
+    /** This origin's `CDN-Loop` token, added to what other origins receive. */
+    loopToken: string,
+    makeSender: SenderFactory = (target) => (target.kind === 's3' ? new S3Sender(target, cache) : new OriginSender(target, loopToken)),
   ) {
     // Worth another attempt: the version is still the current one, or left memory only by
     // eviction (its file still serves it).

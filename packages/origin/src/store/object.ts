@@ -30,6 +30,8 @@ export interface CreateOptions {
    * the same file has the same ETag from memory and from disk, across restarts.
    */
   tag?: string;
+  /** The `CDN-Loop` value of the upload that brought it (what relays it passed through). */
+  via?: string;
 }
 
 // Strong validators without hashing: every version is unique within a process, and the boot id
@@ -54,6 +56,8 @@ export class StoredObject {
   readonly contentType: string;
   /** Identity of the bytes (see `CreateOptions.tag`). */
   readonly tag: string;
+  /** See `CreateOptions.via`. */
+  readonly via: string | undefined;
   /** The published units, in order. Read-only for everyone but the uploader. */
   readonly units: Uint8Array[] = [];
   /** Byte offset just past each unit, parallel to `units` (where a byte range starts). */
@@ -85,6 +89,7 @@ export class StoredObject {
     this.kind = options.kind;
     this.contentType = options.contentType;
     this.tag = options.tag ?? `${BOOT_ID}-${this.version.toString(36)}`;
+    this.via = options.via;
     this.modifiedAt = Date.now();
     store.writingCount++;
   }
