@@ -28,7 +28,7 @@ function playlist(segments: SegmentFact[], ended = false, skip = false): string 
     averageBandwidth: undefined,
     peakBandwidth: undefined,
   };
-  const channel: ChannelView = { mpdKey: '/live/out.mpd', playlistKey: '/live/out.m3u8', renditions: [r], timing: { targetDuration: 2, partTarget: 0.2, partHoldBack: 0.6, skipUntil: 2 }, ended };
+  const channel: ChannelView = { mpdKey: '/live/out.mpd', playlistKey: '/live/out.m3u8', renditions: [r], timing: { targetDuration: 2, partTarget: 0.2, partHoldBack: 0.6, skipUntil: 2 }, ended, event: false };
   return renderMediaPlaylist(channel, r, { skip });
 }
 

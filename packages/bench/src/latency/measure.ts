@@ -84,7 +84,7 @@ export async function measureStep(target: RunningTarget, pool: ReaderPool, fixtu
   let streamingMs = 0;
 
   for (const e of await pool.connect(target.host, target.port, config.readers, config.timeoutMs)) error(`connect: ${e}`);
-  const uploader = new Uploader(target.host, target.port, config.timeoutMs + 10_000);
+  const uploader = new Uploader(target.ingestHost, target.ingestPort, config.timeoutMs + 10_000);
   const pid = target.pid;
   let serverCpu0: number | undefined;
   let rssAtStart: number | undefined;

@@ -20,9 +20,13 @@ CMAF stream one chunk at a time; N raw-socket readers GET each segment while it 
   --join held|catchup       held: readers GET before the upload starts (default);
                             catchup: halfway through it (timed on the chunks after joining)
   --workers 2               reader worker threads
-  --servers origin,floor    which of our servers to spawn (the floor is needed for ratios)
+  --servers origin,floor    which of our servers to spawn (the floor is needed for ratios); also:
+                            relay   (upload to origin A, read at origin B that A relays to)
+                            varnish (upload to the origin, read through varnishd in front of it)
   --target URL              also measure a running server (repeatable)
   --target-pid PID          pid of the n-th --target, to read its CPU and RSS (repeatable)
+  --target-ingest URL       where the n-th --target's uploads go, when --target is an edge in
+                            front of it (repeatable; default: the --target itself)
   --path-prefix /bench      base path of the uploaded objects
   --origin-cli PATH         the origin's CLI (default packages/origin/dist/cli.js)
   --origin-arg ARG          extra argument for the origin (repeatable)
@@ -94,6 +98,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       servers: { type: 'string' },
       target: { type: 'string', multiple: true },
       'target-pid': { type: 'string', multiple: true },
+      'target-ingest': { type: 'string', multiple: true },
       'path-prefix': { type: 'string' },
       'origin-cli': { type: 'string' },
       'origin-arg': { type: 'string', multiple: true },
@@ -113,19 +118,27 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (joinMode !== 'held' && joinMode !== 'catchup') throw new UsageError(`--join must be held or catchup, got '${joinMode}'`);
   const cadenceText = values.cadences ?? values.cadence ?? (values.fast ? '20' : quick ? '20' : '200');
   const servers = (values.servers ?? 'origin,floor').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of servers) if (s !== 'origin' && s !== 'floor') throw new UsageError(`--servers: unknown '${s}' (origin, floor)`);
-  const targets: TargetSpec[] = servers.map((s) => ({ name: s, kind: s as 'origin' | 'floor' }));
+  const kinds = ['origin', 'floor', 'relay', 'varnish'] as const;
+  for (const s of servers) if (!(kinds as readonly string[]).includes(s)) throw new UsageError(`--servers: unknown '${s}' (${kinds.join(', ')})`);
+  const targets: TargetSpec[] = servers.map((s) => ({ name: s, kind: s as (typeof kinds)[number] }));
   const pids = values['target-pid'] ?? [];
-  (values.target ?? []).forEach((url, i) => {
+  const ingests = values['target-ingest'] ?? [];
+  if (ingests.length > (values.target ?? []).length) throw new UsageError('--target-ingest: one per --target at most');
+  const httpUrl = (flag: string, url: string): URL => {
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      throw new UsageError(`--target: '${url}' is not a URL`);
+      throw new UsageError(`--${flag}: '${url}' is not a URL`);
     }
-    if (parsed.protocol !== 'http:') throw new UsageError(`--target: only http:// URLs (got '${url}')`);
+    if (parsed.protocol !== 'http:') throw new UsageError(`--${flag}: only http:// URLs (got '${url}')`);
+    return parsed;
+  };
+  (values.target ?? []).forEach((url, i) => {
+    const parsed = httpUrl('target', url);
+    const ingestUrl = ingests[i] === undefined ? undefined : httpUrl('target-ingest', ingests[i]).href;
     const pid = pids[i] === undefined ? undefined : int('target-pid', pids[i], 0, 1, 2 ** 22);
-    targets.push({ name: parsed.host, kind: 'external', url, pid });
+    targets.push({ name: parsed.host, kind: 'external', url, pid, ingestUrl });
   });
   if (targets.length === 0) throw new UsageError('nothing to measure: give --servers or --target');
   const prefix = (values['path-prefix'] ?? '/bench').replace(/\/+$/, '');

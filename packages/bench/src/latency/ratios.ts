@@ -89,3 +89,34 @@ export function checkTargets(steps: RatedStep[]): TargetVerdict[] {
       };
     });
 }
+
+/** What a hop in front of the origin (a relayed second origin, Varnish) adds to the origin direct. */
+export interface HopCost {
+  server: string;
+  readers: number;
+  cadenceMs: number;
+  /** Milliseconds added at the median and at p99 (hop minus origin, same run). */
+  p50AddedMs: number;
+  p99AddedMs: number;
+  p50Ratio: number;
+  p99Ratio: number;
+}
+
+export function hopCosts(steps: StepResult[]): HopCost[] {
+  const out: HopCost[] = [];
+  for (const step of steps) {
+    if (step.kind !== 'relay' && step.kind !== 'varnish') continue;
+    const direct = steps.find((o) => o.kind === 'origin' && o.readers === step.readers && o.cadenceMs === step.cadenceMs && o.join === step.join);
+    if (direct === undefined) continue;
+    out.push({
+      server: step.server,
+      readers: step.readers,
+      cadenceMs: step.cadenceMs,
+      p50AddedMs: step.latencyMs.p50 - direct.latencyMs.p50,
+      p99AddedMs: step.latencyMs.p99 - direct.latencyMs.p99,
+      p50Ratio: step.latencyMs.p50 / direct.latencyMs.p50,
+      p99Ratio: step.latencyMs.p99 / direct.latencyMs.p99,
+    });
+  }
+  return out;
+}

@@ -17,7 +17,7 @@ import { benchDir, loadFixture } from './fixture.js';
 import { measureStep, QUIET_OTHER_CORES, summarize, type StepMeasurement, type StepResult } from './measure.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { openFileLimit } from './proc.js';
-import { checkTargets, P99_TARGET_RATIO, rateAgainstFloor, type RatedStep } from './ratios.js';
+import { checkTargets, hopCosts, P99_TARGET_RATIO, rateAgainstFloor, type RatedStep } from './ratios.js';
 import { ReaderPool } from './reader-pool.js';
 import { distribution } from './stats.js';
 import { killAllChildren, removeFloorModule, startTarget, type TargetSpec } from './targets.js';
@@ -213,6 +213,11 @@ async function main(): Promise<void> {
       print(`target: ${v.server} p99 at ${v.readers} readers (${v.cadenceMs} ms) is ${v.p99Ratio.toFixed(2)}x the floor (want <= ${P99_TARGET_RATIO}x): ${v.met ? 'met' : 'MISSED'}${robust}`);
     }
   }
+  const hops = hopCosts(rated);
+  for (const h of hops) {
+    const sign = (ms: number): string => `${ms >= 0 ? '+' : ''}${ms.toFixed(2)}`;
+    print(`hop: ${h.server} at ${h.readers} readers (${h.cadenceMs} ms) adds p50 ${sign(h.p50AddedMs)} ms (${h.p50Ratio.toFixed(2)}x), p99 ${sign(h.p99AddedMs)} ms (${h.p99Ratio.toFixed(2)}x) to the origin direct`);
+  }
   for (const c of cadences) {
     print(`cadence: ${c.server} at ${c.readers} readers: p50 ${c.p50Ms[0].toFixed(2)} ms at ${c.cadencesMs[0]} ms, ${c.p50Ms[1].toFixed(2)} ms at ${c.cadencesMs[1]} ms (${c.p50Ratio.toFixed(2)}x)`);
   }
@@ -242,6 +247,7 @@ async function main(): Promise<void> {
     steps: rated,
     targets: verdicts,
     cadenceCheck: cadences,
+    hops,
   };
   const written = writeResults(options.resultsDir, 'latency', data, startedAt);
   log(`results: ${written.file}`);

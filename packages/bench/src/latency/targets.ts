@@ -1,12 +1,19 @@
 // The servers under test: our origin and the floor relay, each started as a child process so
-// its CPU time and peak RSS can be read from /proc, and any external server given by URL.
+// its CPU time and peak RSS can be read from /proc; two hops in front of the origin (a second
+// origin fed by relay, Varnish), measured beside it in the same run; and any external server
+// given by URL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchDir } from './fixture.js';
+import { startVarnish } from './varnish.js';
 
-export type TargetKind = 'origin' | 'floor' | 'external';
+/**
+ * `relay`: the uploader PUTs to origin A, which relays to origin B, where the readers are.
+ * `varnish`: the uploader PUTs to the origin, the readers GET through varnishd in front of it.
+ */
+export type TargetKind = 'origin' | 'floor' | 'relay' | 'varnish' | 'external';
 
 export interface TargetSpec {
   /** Shown in tables and charts: origin, floor, or host:port. */
@@ -16,12 +23,18 @@ export interface TargetSpec {
   url?: string;
   /** External targets: a pid whose CPU and RSS to read (--target-pid). */
   pid?: number;
+  /** External targets: where uploads go, when not to `url` (--target-ingest: an origin behind an edge). */
+  ingestUrl?: string;
 }
 
 export interface RunningTarget {
   spec: TargetSpec;
+  /** Where the readers connect. */
   host: string;
   port: number;
+  /** Where the uploader connects (the same as the readers but for relay, varnish and --target-ingest). */
+  ingestHost: string;
+  ingestPort: number;
   /** The process to read /proc of; undefined for an external target without --target-pid. */
   pid: number | undefined;
   stop(): Promise<void>;
@@ -121,18 +134,63 @@ function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
 export async function startTarget(spec: TargetSpec, options: SpawnOptions): Promise<RunningTarget> {
   if (spec.kind === 'external') {
     const url = new URL(spec.url as string);
-    return { spec, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80), pid: spec.pid, stop: async () => {} };
+    const ingest = new URL(spec.ingestUrl ?? (spec.url as string));
+    const hostOf = (u: URL): string => u.hostname.replace(/^\[|\]$/g, '');
+    return { spec, host: hostOf(url), port: Number(url.port || 80), ingestHost: hostOf(ingest), ingestPort: Number(ingest.port || 80), pid: spec.pid, stop: async () => {} };
   }
-  let args: string[];
-  if (spec.kind === 'origin') {
-    if (!existsSync(options.originCli)) {
-      throw new Error(`${options.originCli} is missing: build the origin first (pnpm build at the workspace root)`);
+  if (spec.kind === 'floor') {
+    const { child, host, port } = await spawnServer(spec.name, [await floorModule(), '--port', '0', '--host', '127.0.0.1'], options.startTimeoutMs, options.cpuProfDir);
+    return { spec, host, port, ingestHost: host, ingestPort: port, pid: child.pid, stop: () => stopChild(child) };
+  }
+  const origin = await spawnOrigin(spec.name, [], options);
+  if (spec.kind === 'origin') return { spec, ...origin.at, ingestHost: origin.at.host, ingestPort: origin.at.port, pid: origin.child.pid, stop: () => stopChild(origin.child) };
+  if (spec.kind === 'relay') {
+    // The origin above is B (readers); A takes the uploads and relays each chunk to B.
+    try {
+      const a = await spawnOrigin(`${spec.name}-a`, ['--relay', `http://${origin.at.host}:${origin.at.port}`], options);
+      return {
+        spec,
+        ...origin.at,
+        ingestHost: a.at.host,
+        ingestPort: a.at.port,
+        pid: origin.child.pid,
+        stop: async () => {
+          await stopChild(a.child);
+          await stopChild(origin.child);
+        },
+      };
+    } catch (err) {
+      await stopChild(origin.child);
+      throw err;
     }
-    // --quiet: an access log line per request would be the origin's own cost, not the relaying.
-    args = [options.originCli, '--port', '0', '--host', '127.0.0.1', '--quiet', ...options.originArgs];
-  } else {
-    args = [await floorModule(), '--port', '0', '--host', '127.0.0.1'];
   }
-  const { child, host, port } = await spawnServer(spec.name, args, options.startTimeoutMs, options.cpuProfDir);
-  return { spec, host, port, pid: child.pid, stop: () => stopChild(child) };
+  try {
+    const edge = await startVarnish(origin.at.host, origin.at.port, options.startTimeoutMs);
+    return {
+      spec,
+      host: edge.host,
+      port: edge.port,
+      ingestHost: origin.at.host,
+      ingestPort: origin.at.port,
+      pid: origin.child.pid,
+      stop: async () => {
+        await edge.stop();
+        await stopChild(origin.child);
+      },
+    };
+  } catch (err) {
+    await stopChild(origin.child);
+    throw err;
+  }
+}
+
+/** Our origin's CLI as a child, with `extra` arguments before the user's --origin-arg ones. */
+async function spawnOrigin(name: string, extra: string[], options: SpawnOptions): Promise<{ child: ChildProcess; at: { host: string; port: number } }> {
+  if (!existsSync(options.originCli)) {
+    throw new Error(`${options.originCli} is missing: build the origin first (pnpm build at the workspace root)`);
+  }
+  // --quiet: an access log line per request would be the origin's own cost, not the relaying.
+  const args = [options.originCli, '--port', '0', '--host', '127.0.0.1', '--quiet', ...extra, ...options.originArgs];
+  const { child, host, port } = await spawnServer(name, args, options.startTimeoutMs, options.cpuProfDir);
+  return { child, at: { host, port } };
 }

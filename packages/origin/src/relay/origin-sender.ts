@@ -51,6 +51,8 @@ export function exchange(
     finish({ ok: false, retry, reason });
   };
   const req = send(options);
+  // Each chunk goes out as it is written, never held back to be coalesced with the next (Nagle).
+  req.on('socket', (socket) => socket.setNoDelay(true));
   req.setTimeout(timeoutMs, () => fail(`no progress for ${timeoutMs} ms`, true));
   req.on('error', (err) => fail(err.message, true));
   req.on('response', (res: IncomingMessage) => {

@@ -1,0 +1,75 @@
+// varnishd (Debian's `varnish`) in front of an origin, with the VCL the origin ships
+// (packages/origin/varnish/origin.vcl), its backend pointed at the origin under test.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchDir } from './fixture.js';
+
+export const VCL_FILE = join(benchDir, '..', 'origin', 'varnish', 'origin.vcl');
+
+/** A free loopback port (bound, then released): varnishd takes no port 0 it would tell us about. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function healthy(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/healthz', agent: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** Starts varnishd on a free loopback port in front of `host:port`; resolves once it answers /healthz. */
+export async function startVarnish(host: string, port: number, timeoutMs: number): Promise<{ host: string; port: number; stop(): Promise<void> }> {
+  if (spawnSync('varnishd', ['-V'], { stdio: 'ignore' }).error !== undefined) {
+    throw new Error('varnishd is not installed (Debian: apt-get install -y varnish)');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'boxstream-bench-varnish-'));
+  const vcl = readFileSync(VCL_FILE, 'utf8')
+    .replace(/^(\s*\.host\s*=\s*)"[^"]*";/m, `$1"${host}";`)
+    .replace(/^(\s*\.port\s*=\s*)"[^"]*";/m, `$1"${port}";`);
+  writeFileSync(join(dir, 'origin.vcl'), vcl);
+  const edgePort = await freePort();
+  // Threads: every reader of a live object holds one; the bench goes up to 10,000 readers.
+  const child = spawn(
+    'varnishd',
+    ['-F', '-a', `127.0.0.1:${edgePort}`, '-f', join(dir, 'origin.vcl'), '-n', join(dir, 'n'), '-s', 'malloc,256m', '-p', 'thread_pool_min=1000', '-p', 'thread_pool_max=6000', '-p', 'thread_queue_limit=2000'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (!(await healthy(edgePort))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`varnishd did not answer /healthz on 127.0.0.1:${edgePort} within ${timeoutMs} ms: ${stderr.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { host: '127.0.0.1', port: edgePort, stop };
+}

@@ -1,0 +1,468 @@
+// A real Varnish 7.1 (Debian's varnishd) in front of the origin, with the shipped VCL
+// (varnish/origin.vcl, copied with the origin's port): 1,000 players get one segment chunk by
+// chunk through Varnish while it is uploaded, from ONE origin request; a hold at the origin is
+// kept, a 404 reaches every coalesced player and is not a hit-for-miss; LL-HLS blocking-reload
+// queries are cache keys and nothing else in a query is; byte ranges (LL-HLS parts) of a live
+// segment are 206s with the origin's bytes, one origin request per range; a cut upload is never
+// cached; uploads are refused at the edge; the health probe marks a stopped origin sick.
+// varnishd must be installed (Debian: apt-get install -y varnish): without it these tests fail.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AccessLogEntry, OriginOptions } from '../src/index.js';
+import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, startOrigin, waitUntil, type RawClient, type RawResponse, type TestOrigin } from './helpers.js';
+
+const VCL = fileURLToPath(new URL('../varnish/origin.vcl', import.meta.url));
+const quiet = (): void => {};
+const segment = fixture('lldash-segment.m4s');
+const chunks = fixtureChunks();
+
+/** Debian puts varnishd in /usr/sbin, which is not on every PATH. */
+function findProgram(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+  for (const dir of dirs) if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
+  return undefined;
+}
+
+function requireProgram(name: string): string {
+  const found = findProgram(name);
+  if (found === undefined) {
+    throw new Error(`${name} not found (PATH, /usr/sbin): these tests need Varnish 7.1, Debian: apt-get install -y varnish (.ci/run installs it)`);
+  }
+  return found;
+}
+
+/** A port nothing listens on (bound, then released). */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function run(file: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(' ')}: ${err.message} ${stderr}`)) : resolve(stdout)));
+  });
+}
+
+/**
+ * Enough worker threads for 1,000 streaming clients from the start (each client receiving a
+ * streamed body holds a thread; 2 pools x 600), and a queue that does not drop a burst of
+ * connections while the pools grow.
+ */
+const TUNING = ['-p', 'thread_pools=2', '-p', 'thread_pool_min=600', '-p', 'thread_queue_limit=1000'];
+
+interface Edge {
+  /** Varnish's port: what players use. */
+  port: number;
+  origin: TestOrigin;
+  /** Every request that reached the origin, as `METHOD target` (the query included). */
+  seen: string[];
+  /** The origin's access log. */
+  log: AccessLogEntry[];
+  /** GETs (Varnish fetches with GET, also for a HEAD) of `key` that reached the origin so far. */
+  gets(key: string): number;
+  /** A varnishstat counter (`MAIN.threads`). */
+  stat(name: string): Promise<number>;
+  /** varnishadm, through the instance's working directory (its secret file is there). */
+  adm(...args: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The origin in process on an ephemeral port and varnishd in front of it with the shipped VCL. */
+async function startEdge(options: OriginOptions = {}): Promise<Edge> {
+  const varnishd = requireProgram('varnishd');
+  const varnishstat = requireProgram('varnishstat');
+  const varnishadm = requireProgram('varnishadm');
+  const log: AccessLogEntry[] = [];
+  const seen: string[] = [];
+  const origin = await startOrigin({ warn: quiet, ...options, log: (e) => log.push(e) });
+  origin.running.server.prependListener('request', (req) => seen.push(`${req.method} ${req.url}`));
+  const dir = await mkdtemp(join(tmpdir(), 'boxstream-varnish-'));
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const stop = async (): Promise<void> => {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child?.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(killer);
+    }
+    await origin.close().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    // varnishd's worker process runs as the `varnish` user when started as root: it must be
+    // able to reach its working directory (mkdtemp makes 0700 directories).
+    await chmod(dir, 0o755);
+    const shipped = await readFile(VCL, 'utf8');
+    const host = /^(\s*\.host = )"127\.0\.0\.1";$/m;
+    const port = /^(\s*\.port = )"8080";$/m;
+    assert.ok(host.test(shipped) && port.test(shipped), 'the shipped VCL names its backend as .host = "127.0.0.1"; .port = "8080";');
+    const vclFile = join(dir, 'origin.vcl');
+    await writeFile(vclFile, shipped.replace(port, `$1"${origin.port}";`));
+    const workdir = join(dir, 'n');
+    let output = '';
+    for (let attempt = 1; ; attempt++) {
+      const listen = await freePort();
+      output = '';
+      const proc = spawn(varnishd, ['-F', '-a', `127.0.0.1:${listen}`, '-f', vclFile, '-n', workdir, '-s', 'malloc,64m', ...TUNING], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child = proc;
+      exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+      proc.stdout!.on('data', (b: Buffer) => (output += b));
+      proc.stderr!.on('data', (b: Buffer) => (output += b));
+      const started = await Promise.race([
+        waitUntil(() => /Child launched OK/.test(output), 20_000, 'varnishd to start').then(() => true),
+        exited.then(() => false),
+      ]);
+      if (!started) {
+        // Someone took the port between freePort() and the bind: try another one.
+        if (attempt < 3 && /Could not get socket|Address already in use/i.test(output)) continue;
+        throw new Error(`varnishd exited:\n${output}`);
+      }
+      const stat = async (name: string): Promise<number> => {
+        const out = await run(varnishstat, ['-n', workdir, '-1', '-f', name]);
+        const m = new RegExp(`^${name.replace('.', '\\.')}\\s+(\\d+)`, 'm').exec(out);
+        return m === null ? NaN : Number(m[1]);
+      };
+      // All worker threads up before any client comes (the pools start them in the background).
+      const deadline = Date.now() + 15_000;
+      while ((await stat('MAIN.threads')) < 1200) {
+        if (Date.now() > deadline) throw new Error(`varnishd has ${await stat('MAIN.threads')} threads, not 1200`);
+      }
+      const edge: Edge = {
+        port: listen,
+        origin,
+        seen,
+        log,
+        gets: (key) => seen.filter((s) => s === `GET ${key}` || s.startsWith(`GET ${key}?`)).length,
+        stat,
+        adm: (...args) => run(varnishadm, ['-n', workdir, ...args]),
+        close: stop,
+      };
+      // Through Varnish (passed) to the origin and back.
+      const health = await http(listen, 'GET', '/healthz');
+      assert.is(health.status, 200, `GET /healthz through Varnish: ${health.status} ${health.body}`);
+      return edge;
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Opens `n` raw GETs at once (in batches, so the test process does not open 1,000 at one instant). */
+async function openReaders(port: number, n: number, path: string): Promise<RawClient[]> {
+  const readers: RawClient[] = [];
+  for (let i = 0; i < n; i += 100) {
+    readers.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => rawGet(port, path)))));
+  }
+  return readers;
+}
+
+const bodyLength = (r: RawClient): number => r.response()?.body.length ?? 0;
+
+/** The whole response is there: the terminating chunk, or Content-Length bytes. */
+function complete(res: RawResponse | undefined): boolean {
+  if (res === undefined) return false;
+  const length = res.headers['content-length'];
+  return length === undefined ? res.terminated : res.body.length >= Number(length);
+}
+
+test('varnishd is installed (Debian: apt-get install -y varnish)', () => {
+  requireProgram('varnishd');
+  requireProgram('varnishstat');
+  requireProgram('varnishadm');
+});
+
+test('1,000 players through Varnish get a segment chunk by chunk while it is uploaded, from ONE origin GET', async () => {
+  // A long hold: the first half of the players asks before the upload starts.
+  const edge = await startEdge({ holdMs: 20_000 });
+  const readers: RawClient[] = [];
+  let upload: ChunkedUpload | undefined;
+  const key = '/live/channel-1/chunk-0-00001.m4s';
+  try {
+    const sleepsBefore = await edge.stat('MAIN.busy_sleep');
+    // 500 players ask before the segment exists: one of them is the fetch the origin holds, the
+    // other 499 wait on it in Varnish (its waiting list), and the origin sees one GET.
+    readers.push(...(await openReaders(edge.port, 500, key)));
+    await waitUntil(() => edge.gets(key) === 1, 10_000, 'the held origin GET');
+    const parked = async (): Promise<boolean> => (await edge.stat('MAIN.busy_sleep')) - sleepsBefore >= 499;
+    for (const deadline = Date.now() + 15_000; !(await parked()); ) {
+      if (Date.now() > deadline) throw new Error(`only ${(await edge.stat('MAIN.busy_sleep')) - sleepsBefore} requests on Varnish's waiting list`);
+    }
+    assert.ok(
+      readers.every((r) => r.response() === undefined),
+      'nobody is answered while the origin holds',
+    );
+
+    upload = await ChunkedUpload.start(edge.origin.port, key, 'PUT', 'Content-Type: video/iso.segment\r\n');
+    let sent = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      upload.send(chunks[i]);
+      sent += chunks[i].length;
+      // 500 more join while the segment is being written: hits on the object still streaming.
+      if (i === 0) readers.push(...(await openReaders(edge.port, 500, key)));
+      await waitUntil(() => readers.every((r) => bodyLength(r) >= sent), 20_000, `chunk ${i} at all ${readers.length} players`);
+      // Chunk i is at every player, and chunk i+1 has not been uploaded yet.
+      assert.is(edge.origin.origin.store.get(key)!.state, 'writing');
+      const want = segment.subarray(0, sent);
+      const wrong = readers.filter((r) => !r.response()!.body.equals(want)).length;
+      assert.is(wrong, 0, `players whose bytes are not chunks 0..${i} exactly`);
+    }
+    assert.is((await upload.end()).status, 201);
+    await waitUntil(() => readers.every((r) => r.response()?.terminated === true), 20_000, 'every response ended');
+    for (const r of readers) {
+      const res = r.response()!;
+      assert.is(res.status, 200);
+      assert.is(res.headers['transfer-encoding'], 'chunked', 'streamed, not stored and forwarded');
+    }
+    assert.is(readers.filter((r) => !r.response()!.body.equals(segment)).length, 0, 'every body byte-exact');
+    assert.is(readers.filter((r) => r.response()!.headers['x-cache'] === 'MISS').length, 1, 'one player caused the fetch');
+
+    // One GET reached the origin for the 1,000 players (its log entry comes when it ends).
+    await waitUntil(() => edge.log.some((e) => e.method === 'GET' && e.path === key), 5000, 'the access log entry');
+    assert.is(edge.gets(key), 1);
+    assert.equal(
+      edge.log
+        .filter((e) => e.path === key)
+        .map((e) => `${e.method} ${e.status} ${e.bytes}`)
+        .sort(),
+      [`GET 200 ${segment.length}`, `PUT 201 ${segment.length}`],
+    );
+    // And later players get it from Varnish too.
+    const late = await http(edge.port, 'GET', key);
+    assert.ok(late.body.equals(segment));
+    assert.is(late.headers['x-cache'], 'HIT');
+    assert.is(edge.gets(key), 1);
+  } finally {
+    for (const r of readers) r.destroy();
+    upload?.abort();
+    await edge.close();
+  }
+});
+
+test('the origin hold is kept: a GET before the upload gets the segment; a missing key is 404 for every coalesced player, once', async () => {
+  const edge = await startEdge({ holdMs: 1500 });
+  const readers: RawClient[] = [];
+  try {
+    // Asked before it exists: held at the origin (through Varnish), answered once it is uploaded.
+    const early = await rawGet(edge.port, '/live/late.m4s');
+    readers.push(early);
+    await waitUntil(() => edge.gets('/live/late.m4s') === 1, 3000, 'the held origin GET');
+    assert.is(early.response(), undefined);
+    assert.is((await put(edge.origin.port, '/live/late.m4s', segment)).status, 201);
+    const got = await early.until((r) => r !== undefined && r.body.length >= segment.length, 5000, 'the held response');
+    assert.is(got.status, 200);
+    assert.ok(got.body.equals(segment));
+
+    // A key that never comes: 5 players at once, one origin GET, held, then 404 for all five.
+    const missing = '/live/missing.m4s';
+    const five = await Promise.all(Array.from({ length: 5 }, () => http(edge.port, 'GET', missing)));
+    assert.equal(
+      five.map((r) => r.status),
+      [404, 404, 404, 404, 404],
+    );
+    assert.is(edge.gets(missing), 1, 'the 404 answered every coalesced request');
+    // The 404 is cached briefly, not made a hit-for-miss: once the key exists, the next miss is
+    // one origin GET again and everything after it is a hit.
+    assert.is((await put(edge.origin.port, missing, segment)).status, 201);
+    let status = 0;
+    for (const deadline = Date.now() + 5000; status !== 200; ) {
+      if (Date.now() > deadline) throw new Error('the 404 is still served after 5 s');
+      status = (await http(edge.port, 'GET', missing)).status;
+    }
+    assert.is(edge.gets(missing), 2);
+    const after = await Promise.all(Array.from({ length: 5 }, () => http(edge.port, 'GET', missing)));
+    assert.ok(after.every((r) => r.status === 200 && r.body.equals(segment) && r.headers['x-cache'] === 'HIT'));
+    assert.is(edge.gets(missing), 2, 'no hit-for-miss: no request after the 200 reached the origin');
+  } finally {
+    for (const r of readers) r.destroy();
+    await edge.close();
+  }
+});
+
+test('LL-HLS: each blocking-reload query is its own cache entry, other query parameters are dropped', async () => {
+  // Uploaded objects (the origin ignores the query for them) with a long TTL for this test, so
+  // a second request is a hit whatever the time between them.
+  const edge = await startEdge({ cacheRules: [{ prefix: '/hls/', cacheControl: 'max-age=60' }] });
+  try {
+    const playlist = '#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n';
+    assert.is((await put(edge.origin.port, '/hls/out_0.m3u8', playlist)).status, 201);
+    assert.is((await put(edge.origin.port, '/hls/chunk-0-00005.m4s', segment)).status, 201);
+    const targets = [
+      '/hls/out_0.m3u8?_HLS_msn=5&_HLS_part=1', // origin
+      '/hls/out_0.m3u8?_HLS_msn=5&_HLS_part=1', // hit
+      '/hls/out_0.m3u8?player=x&_HLS_part=1&_HLS_msn=5', // hit: same directives, any order, extra dropped
+      '/hls/out_0.m3u8?_HLS_msn=5&_HLS_part=2', // origin
+      '/hls/out_0.m3u8?_HLS_msn=6', // origin
+      '/hls/out_0.m3u8?_HLS_msn=5&_HLS_part=2&_HLS_skip=YES', // origin
+      '/hls/out_0.m3u8', // origin
+      '/hls/out_0.m3u8?cachebuster=123', // hit
+      '/hls/chunk-0-00005.m4s?t=1', // origin, without the query
+      '/hls/chunk-0-00005.m4s?t=2', // hit
+      '/hls/chunk-0-00005.m4s', // hit
+    ];
+    for (const target of targets) {
+      const r = await http(edge.port, 'GET', target);
+      assert.is(r.status, 200, target);
+      assert.ok(r.body.equals(Buffer.from(target.includes('.m3u8') ? playlist : segment)), target);
+    }
+    assert.equal(
+      edge.seen.filter((s) => s.startsWith('GET /hls/')),
+      [
+        'GET /hls/out_0.m3u8?_HLS_msn=5&_HLS_part=1',
+        'GET /hls/out_0.m3u8?_HLS_msn=5&_HLS_part=2',
+        'GET /hls/out_0.m3u8?_HLS_msn=6',
+        'GET /hls/out_0.m3u8?_HLS_msn=5&_HLS_part=2&_HLS_skip=YES',
+        'GET /hls/out_0.m3u8',
+        'GET /hls/chunk-0-00005.m4s',
+      ],
+    );
+    assert.is(edge.log.filter((e) => e.method === 'GET' && e.path === '/hls/out_0.m3u8').length, 5);
+    assert.is(edge.log.filter((e) => e.method === 'GET' && e.path === '/hls/chunk-0-00005.m4s').length, 1);
+  } finally {
+    await edge.close();
+  }
+});
+
+test('byte ranges of a segment being written (LL-HLS parts, the preload hint) are 206s with its bytes, one origin GET per range', async () => {
+  const edge = await startEdge();
+  const readers: RawClient[] = [];
+  let upload: ChunkedUpload | undefined;
+  const key = '/live/chunk-0-00007.m4s';
+  try {
+    upload = await ChunkedUpload.start(edge.origin.port, key, 'PUT', 'Content-Type: video/iso.segment\r\n');
+    upload.send(chunks[0]);
+    await waitUntil(() => edge.origin.origin.store.get(key)?.length === chunks[0].length, 3000, 'chunk 0 stored');
+    // Part 1 (chunk 1) asked before it exists, as hls.js does with a blocking reload's new part;
+    // the preload hint: the rest of the segment from chunk 2 on, an open range.
+    const a = chunks[0].length;
+    const b = a + chunks[1].length;
+    const part = `Range: bytes=${a}-${b - 1}\r\n`;
+    const hint = `Range: bytes=${b}-\r\n`;
+    const parts = await Promise.all(Array.from({ length: 20 }, () => rawGet(edge.port, key, 'GET', part)));
+    const hints = await Promise.all(Array.from({ length: 20 }, () => rawGet(edge.port, key, 'GET', hint)));
+    const whole = await rawGet(edge.port, key);
+    readers.push(...parts, ...hints, whole);
+    await waitUntil(() => edge.gets(key) === 3, 5000, 'three origin GETs: part, hint, whole');
+    // Chunk 1 uploaded: every player has the part, before chunk 2 is uploaded.
+    upload.send(chunks[1]);
+    await waitUntil(() => parts.every((r) => complete(r.response())), 5000, 'the part at every player');
+    assert.is(edge.origin.origin.store.get(key)!.state, 'writing');
+    for (const r of parts) {
+      const res = r.response()!;
+      assert.is(res.status, 206);
+      assert.is(res.headers['content-range'], `bytes ${a}-${b - 1}/*`);
+      assert.ok(res.body.equals(segment.subarray(a, b)), 'the part is chunk 1 exactly');
+    }
+    // Chunk 2: the preload hint's open range has it, before chunk 3 is uploaded.
+    upload.send(chunks[2]);
+    await waitUntil(() => hints.every((r) => bodyLength(r) >= chunks[2].length), 5000, 'chunk 2 at every hint reader');
+    assert.is(edge.origin.origin.store.get(key)!.state, 'writing');
+    for (let i = 3; i < chunks.length; i++) upload.send(chunks[i]);
+    assert.is((await upload.end()).status, 201);
+    for (const r of hints) {
+      const res = await r.until(complete, 5000, 'the hint');
+      assert.is(res.status, 206);
+      assert.match(res.headers['content-range'], new RegExp(`^bytes ${b}-\\d+/\\*$`));
+      assert.ok(res.body.equals(segment.subarray(b)), 'the hint is the rest of the segment');
+    }
+    const res = await whole.until(complete, 5000, 'the whole segment');
+    assert.is(res.status, 200, 'not a range: the whole segment, not cut by Varnish');
+    assert.ok(res.body.equals(segment));
+    // One origin GET per distinct request, then hits: a complete segment's range too.
+    assert.is(edge.gets(key), 3);
+    const again = await http(edge.port, 'GET', key, undefined, { Range: `bytes=${a}-${b - 1}` });
+    assert.is(again.status, 206);
+    assert.ok(again.body.equals(segment.subarray(a, b)));
+    assert.is(again.headers['x-cache'], 'HIT');
+    const tail = await http(edge.port, 'GET', key, undefined, { Range: 'bytes=100-199' });
+    assert.is(tail.status, 206);
+    assert.is(tail.headers['content-range'], `bytes 100-199/${segment.length}`);
+    assert.ok(tail.body.equals(segment.subarray(100, 200)));
+    assert.is(edge.gets(key), 4);
+  } finally {
+    for (const r of readers) r.destroy();
+    upload?.abort();
+    await edge.close();
+  }
+});
+
+test('a cut upload is not cached: its players are cut, the next player goes to the origin again', async () => {
+  const edge = await startEdge({ holdMs: 300 });
+  const readers: RawClient[] = [];
+  let upload: ChunkedUpload | undefined;
+  const key = '/live/chunk-0-00009.m4s';
+  try {
+    upload = await ChunkedUpload.start(edge.origin.port, key, 'PUT');
+    upload.send(chunks[0]);
+    readers.push(...(await Promise.all(Array.from({ length: 10 }, () => rawGet(edge.port, key)))));
+    await waitUntil(() => readers.every((r) => bodyLength(r) >= chunks[0].length), 5000, 'chunk 0 at every player');
+    upload.abort();
+    await waitUntil(() => readers.every((r) => r.closed), 5000, 'every player cut');
+    assert.ok(readers.every((r) => r.response()!.terminated === false), 'no player saw the end of a complete body');
+    assert.is(edge.gets(key), 1);
+    // Nothing was cached: the origin holds the request again, then 404 (the upload failed).
+    const next = await http(edge.port, 'GET', key);
+    assert.is(next.status, 404);
+    assert.is(edge.gets(key), 2);
+  } finally {
+    for (const r of readers) r.destroy();
+    upload?.abort();
+    await edge.close();
+  }
+});
+
+test('uploads are refused at the edge (405), never reach the origin', async () => {
+  const edge = await startEdge();
+  try {
+    for (const method of ['PUT', 'POST', 'DELETE']) {
+      const r = await http(edge.port, method, '/live/x.m4s', method === 'DELETE' ? undefined : segment);
+      assert.is(r.status, 405, method);
+      assert.is(r.headers.allow, 'GET, HEAD, OPTIONS');
+    }
+    assert.equal(
+      edge.seen.filter((s) => !s.startsWith('GET /healthz')),
+      [],
+    );
+    assert.is(edge.origin.origin.store.get('/live/x.m4s'), undefined);
+    // A CORS preflight is the origin's to answer.
+    const pre = await http(edge.port, 'OPTIONS', '/live/x.m4s', undefined, { Origin: 'https://player.example', 'Access-Control-Request-Method': 'GET' });
+    assert.is(pre.status, 204);
+    assert.ok(edge.seen.includes('OPTIONS /live/x.m4s'));
+  } finally {
+    await edge.close();
+  }
+});
+
+test('the health probe polls /healthz; a stopped origin is marked sick and Varnish stops trying it', async () => {
+  const edge = await startEdge();
+  try {
+    await waitUntil(() => edge.seen.filter((s) => s === 'GET /healthz').length >= 3, 10_000, 'probes at the origin');
+    assert.match(await edge.adm('backend.list'), /\bhealthy\b/);
+    await edge.origin.close();
+    for (const deadline = Date.now() + 15_000; !/\bsick\b/.test(await edge.adm('backend.list')); ) {
+      if (Date.now() > deadline) throw new Error(`backend not sick: ${await edge.adm('backend.list')}`);
+    }
+    const before = await edge.stat('MAIN.backend_unhealthy');
+    const r = await http(edge.port, 'GET', '/live/anything.m4s');
+    assert.is(r.status, 503);
+    assert.is((await edge.stat('MAIN.backend_unhealthy')) - before, 1, 'not even a connection attempt');
+  } finally {
+    await edge.close();
+  }
+});
+
+test.run();
