@@ -162,7 +162,7 @@ function handleObject({ ctx, req, res, key, tally }: Exchange): void {
       return handleWrite(ctx, req, res, key, tally);
     case 'DELETE':
       if (!admitIngest(ctx, req, res, tally)) return;
-      return handleDelete(ctx, res, key);
+      return handleDelete(ctx, req, res, key);
     default:
       return refuse(req, res, 405, `method ${req.method} not allowed`, { Allow: ALLOWED_METHODS });
   }

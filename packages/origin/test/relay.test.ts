@@ -294,6 +294,185 @@ test('a relay loop (A to B, B back to A) stops at once: A refuses with 508, B gi
   }
 });
 
+test('origins relaying to each other: a DELETE does not come back round to remove a newer version', async () => {
+  const aPort = await freePort();
+  const b = await relaying(`http://127.0.0.1:${aPort}`);
+  const a = await startOriginOn(aPort, { relays: [{ url: `http://127.0.0.1:${b.port}` }] });
+  try {
+    const v2 = Buffer.concat([segment, segment]);
+    assert.is((await put(a.port, '/live/x.m4s', segment)).status, 201);
+    await waitUntil(() => a.origin.relays()[0].sent === 1, 3000, 'v1 at B');
+    assert.is((await http(a.port, 'DELETE', '/live/x.m4s')).status, 200);
+    await waitUntil(() => a.origin.relays()[0].deleted === 1, 3000, 'DELETE at B');
+    assert.is((await put(a.port, '/live/x.m4s', v2)).status, 201);
+    await waitUntil(() => a.origin.relays()[0].sent === 2, 3000, 'v2 at B');
+    // B's own relay of the DELETE back to A was refused (508), not applied to v2.
+    await waitUntil(() => b.origin.relays()[0].inFlight === 0 && b.origin.relays()[0].queued === 0, 3000, 'B idle');
+    assert.ok((await http(a.port, 'GET', '/live/x.m4s')).body.equals(v2), 'A keeps v2');
+    assert.ok((await http(b.port, 'GET', '/live/x.m4s')).body.equals(v2), 'B has v2');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a DELETE is sent on even when this origin no longer holds the key (evicted, no disk tier)', async () => {
+  const seen: string[] = [];
+  const target = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on('end', () => res.writeHead(req.method === 'DELETE' ? 200 : 201).end());
+  });
+  await listen(target);
+  const a = await relaying(`http://127.0.0.1:${port(target)}`);
+  try {
+    assert.is((await http(a.port, 'DELETE', '/live/gone.m4s')).status, 404, 'nothing here');
+    await waitUntil(() => a.origin.relays()[0].deleted === 1, 3000, 'sent on');
+    assert.equal(seen, ['DELETE /live/gone.m4s']);
+  } finally {
+    await a.close();
+    target.close();
+  }
+});
+
+test('a newer version takes the waiting one\'s place: a manifest is not pushed behind every segment queued since', async () => {
+  const deadPort = await freePort();
+  const a = await relaying(`http://127.0.0.1:${deadPort}`, { maxConnections: 1 });
+  const order: string[] = [];
+  let target: Server | undefined;
+  try {
+    const manifest = (n: number): string => mpd.toString().replace('</MPD>', `<!-- ${n} --></MPD>`);
+    await put(a.port, '/live/seg-1.m4s', segment);
+    await put(a.port, '/live/out.mpd', manifest(1), { 'content-type': 'application/dash+xml' });
+    for (let n = 2; n <= 4; n++) await put(a.port, `/live/seg-${n}.m4s`, segment);
+    await put(a.port, '/live/out.mpd', manifest(2), { 'content-type': 'application/dash+xml' });
+    await waitUntil(() => a.origin.relays()[0].failures >= 1, 3000, 'target down');
+    target = createServer((req, res) => {
+      let body = '';
+      req.on('data', (b: Buffer) => (body += b.toString('latin1')));
+      req.on('end', () => {
+        order.push(req.url!.endsWith('.mpd') ? `${req.url} ${/<!-- (\d) -->/.exec(body)?.[1]}` : req.url!);
+        res.writeHead(201).end();
+      });
+    });
+    await new Promise<void>((r) => target!.listen(deadPort, '127.0.0.1', r));
+    await waitUntil(() => a.origin.relays()[0].sent === 5, 5000, 'all sent');
+    assert.equal(order, ['/live/seg-1.m4s', '/live/out.mpd 2', '/live/seg-2.m4s', '/live/seg-3.m4s', '/live/seg-4.m4s']);
+  } finally {
+    await a.close();
+    target?.close();
+  }
+});
+
+test('attempts that fail together count as one failure: a short outage costs one step of backoff, not eight', async () => {
+  const target = createServer((req) => {
+    // Takes the uploads, then dies with all of them in flight.
+    req.resume();
+  });
+  await listen(target);
+  const a = await relaying(`http://127.0.0.1:${port(target)}`, { minBackoffMs: 5000, maxBackoffMs: 60_000 });
+  const uploads: ChunkedUpload[] = [];
+  try {
+    for (let n = 1; n <= 8; n++) {
+      const u = await ChunkedUpload.start(a.port, `/live/r${n}/seg-1.m4s`);
+      u.send(chunks[0]);
+      uploads.push(u);
+    }
+    await waitUntil(() => a.origin.relays()[0].inFlight === 8, 3000, 'eight relays in flight');
+    target.closeAllConnections();
+    // (One may reconnect to the still-listening server before it is cut: seven is plenty.)
+    await waitUntil(() => a.origin.relays()[0].failures >= 7, 3000, 'the attempts in flight failed');
+    const stats = a.origin.relays()[0];
+    assert.is(stats.up, false);
+    assert.is(stats.backoffMs, 5000, 'one step of backoff');
+  } finally {
+    for (const u of uploads) u.abort();
+    await a.close();
+    target.close();
+  }
+});
+
+test('a refusal after an outage ends the outage: the target answered, so it is up again', async () => {
+  let n = 0;
+  const target = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(n++ === 0 ? 503 : 413).end());
+  });
+  await listen(target);
+  const a = await relaying(`http://127.0.0.1:${port(target)}`);
+  try {
+    await put(a.port, '/live/seg-1.m4s', segment);
+    await waitUntil(() => a.origin.relays()[0].failures === 2, 3000, '503 then 413');
+    const stats = a.origin.relays()[0];
+    assert.is(stats.retries, 1);
+    assert.is(stats.dropped, 1);
+    assert.is(stats.up, true);
+    assert.is(stats.backoffMs, 0);
+  } finally {
+    await a.close();
+    target.close();
+  }
+});
+
+test('a target that says 200 before it has the whole body did not get the object: not counted as sent', async () => {
+  const target = createServer((req, res) => {
+    res.writeHead(200).end();
+    req.resume();
+  });
+  await listen(target);
+  const a = await relaying(`http://127.0.0.1:${port(target)}`);
+  const upload = await ChunkedUpload.start(a.port, '/live/seg-1.m4s');
+  try {
+    upload.send(chunks[0]);
+    await waitUntil(() => a.origin.relays()[0].dropped === 1, 3000, 'given up');
+    assert.is(a.origin.relays()[0].sent, 0);
+    assert.is(a.origin.relays()[0].inFlight, 0);
+  } finally {
+    upload.abort();
+    await a.close();
+    target.close();
+  }
+});
+
+test('an object that expires while its relay is failing is not sent again', async () => {
+  const held: import('node:http').ServerResponse[] = [];
+  const target = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => held.push(res));
+  });
+  await listen(target);
+  const a = await startOrigin({ warn: quiet, ttlMs: 100, relays: [{ url: `http://127.0.0.1:${port(target)}`, minBackoffMs: 20 }] });
+  try {
+    await put(a.port, '/live/seg-1.m4s', segment);
+    await waitUntil(() => held.length === 1, 3000, 'the PUT at the target');
+    await waitUntil(() => a.origin.store.get('/live/seg-1.m4s') === undefined, 3000, 'expired here');
+    held[0].writeHead(503).end();
+    await waitUntil(() => a.origin.relays()[0].failures === 1 && a.origin.relays()[0].inFlight === 0, 3000, 'failed');
+    const stats = a.origin.relays()[0];
+    assert.is(stats.retries, 0);
+    assert.is(stats.queued, 0);
+    assert.is(held.length, 1, 'no second PUT');
+  } finally {
+    await a.close();
+    target.closeAllConnections();
+    target.close();
+  }
+});
+
+test('the queue is bounded in bytes too: maxQueueBytes drops the oldest waiting objects', async () => {
+  const deadPort = await freePort();
+  const a = await relaying(`http://127.0.0.1:${deadPort}`, { maxQueueBytes: 3 * segment.length });
+  try {
+    for (let n = 1; n <= 6; n++) await put(a.port, `/live/seg-${n}.m4s`, segment);
+    const stats = a.origin.relays()[0];
+    assert.ok(stats.queuedBytes <= 3 * segment.length, `queued ${stats.queuedBytes} bytes`);
+    assert.is(stats.queued + stats.inFlight + stats.dropped, 6);
+    assert.ok(stats.dropped >= 2);
+  } finally {
+    await a.close();
+  }
+});
+
 test('relay targets are checked: scheme, prefix, numbers, S3 bucket and credentials', () => {
   const bad: [RelayTargetOptions, RegExp][] = [
     [{ url: 'not a url' }, /not a URL/],
@@ -304,12 +483,17 @@ test('relay targets are checked: scheme, prefix, numbers, S3 bucket and credenti
     [{ url: 'http://x/', s3: {} }, /s3 settings need an s3:\/\/ URL/],
     [{ url: 's3://A_B/' }, /not a valid bucket name/],
     [{ url: 's3://bucket/' }, /S3 credentials missing/],
+    [{ url: 'http://x/', minBackoffMs: 100, maxBackoffMs: 10 }, /maxBackoffMs must be at least minBackoffMs/],
+    [{ url: 'http://x/', secret: 'a\nb' }, /secret must be non-empty, on one line/],
+    [{ url: 's3://bucket/', s3: { accessKeyId: 'a', secretAccessKey: 'b', endpoint: 'http://h:9000/path' } }, /no path/],
   ];
   for (const [options, message] of bad) assert.throws(() => resolveRelayTarget(options, {}), message, options.url);
   const s = resolveRelayTarget({ url: 's3://media-bucket/live/edge/' }, { AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' });
   assert.is(s.kind, 's3');
   assert.is(s.s3!.bucket, 'media-bucket');
   assert.is(s.s3!.keyPrefix, 'live/edge');
+  const spaced = resolveRelayTarget({ url: 's3://media-bucket/my%20prefix/' }, { AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' });
+  assert.is(spaced.s3!.keyPrefix, 'my prefix', 'decoded once (the sender encodes)');
   assert.is(s.s3!.endpoint, 'https://s3.us-east-1.amazonaws.com');
   const o = resolveRelayTarget({ url: 'http://user:pw@127.0.0.1:9/base/' });
   assert.is(o.name, 'http://127.0.0.1:9/base', 'no credentials in the name metrics show');

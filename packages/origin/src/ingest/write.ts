@@ -57,7 +57,11 @@ function onlyChunked(te: string): boolean {
  * body whose first bytes are still being sniffed): they finish, but never bring the key back.
  * With the disk tier, the file goes too.
  */
-export function handleDelete(ctx: OriginContext, res: ServerResponse, key: string): void {
+export function handleDelete(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, key: string): void {
+  // A removal this origin relayed coming back round (A relays to B, B to A): it must not remove
+  // a version uploaded here since.
+  const loop = req.headers['cdn-loop'];
+  if (looped(loop, ctx.loopToken)) return refuse(req, res, 508, 'relay loop: this origin already relayed this removal (CDN-Loop names it)');
   // Readers in flight hold the object itself, so they finish with what they were following:
   // a complete object is sent whole; one still being written keeps following its upload.
   const pending = ctx.pendingUploads.get(key);
@@ -65,7 +69,7 @@ export function handleDelete(ctx: OriginContext, res: ServerResponse, key: strin
     ctx.pendingUploads.delete(key);
     for (const upload of pending) upload.cancel();
   }
-  if (!removeKey(ctx, key) && pending === undefined) return sendNotFound(res);
+  if (!removeKey(ctx, key, Array.isArray(loop) ? loop.join(', ') : loop) && pending === undefined) return sendNotFound(res);
   sendEmpty(res, 200);
 }
 
@@ -77,11 +81,17 @@ export function publishManifest(ctx: OriginContext, key: string, body: Buffer): 
   ctx.store.insert(object);
 }
 
-/** Removes `key` from memory and from the disk tier; false when neither held it. */
-export function removeKey(ctx: OriginContext, key: string): boolean {
+/**
+ * Removes `key` from memory and from the disk tier, and has the relays remove it at their
+ * targets (even when this origin no longer held it: a target may still). `via` is the
+ * `CDN-Loop` the removal arrived with. False when neither memory nor disk held it.
+ */
+export function removeKey(ctx: OriginContext, key: string, via?: string): boolean {
   const inMemory = ctx.store.delete(key) !== undefined;
   // Not in memory but on disk (evicted, or not loaded at start): the file goes too.
-  return inMemory || (ctx.disk !== undefined && ctx.disk.discard(key));
+  const removed = inMemory || (ctx.disk !== undefined && ctx.disk.discard(key));
+  ctx.relays?.removed(key, via);
+  return removed;
 }
 
 /** Removes every key under `prefix` (ending with '/'), in memory and on disk. Returns how many. */

@@ -205,10 +205,12 @@ function renderRelays(out: string[], relays: RelayStats[]): void {
     ['relay_deletes_total', 'counter', 'DELETEs a relay target acknowledged.', (r) => r.deleted],
     ['relay_failures_total', 'counter', 'Relay attempts that failed.', (r) => r.failures],
     ['relay_retries_total', 'counter', 'Relay attempts queued again after a failure.', (r) => r.retries],
-    ['relay_dropped_total', 'counter', 'Objects a relay gave up: its queue was full, or the target refused them (4xx).', (r) => r.dropped],
+    ['relay_dropped_total', 'counter', 'Objects a relay gave up: its queue was full, or the target refused them for good (4xx, 508).', (r) => r.dropped],
     ['relay_queued', 'gauge', 'Objects waiting for a relay target.', (r) => r.queued],
+    ['relay_queued_bytes', 'gauge', 'Bytes of the objects waiting for a relay target.', (r) => r.queuedBytes],
     ['relay_in_flight', 'gauge', 'Relay requests in flight.', (r) => r.inFlight],
-    ['relay_up', 'gauge', '1 unless the last attempt to the target failed.', (r) => (r.up ? 1 : 0)],
+    ['relay_up', 'gauge', '1 while the target answers, 0 while it is backed off.', (r) => (r.up ? 1 : 0)],
+    ['relay_backoff_seconds', 'gauge', 'Current wait between attempts to a target that does not answer (0 while up).', (r) => r.backoffMs / 1000],
   ];
   for (const [name, type, help, value] of series) {
     out.push(`# HELP ${P}${name} ${help}`, `# TYPE ${P}${name} ${type}`);

@@ -15,6 +15,8 @@ export interface RelayTargetOptions {
   secret?: string;
   /** Objects waiting for this target at most; beyond it the oldest waiting one is dropped and counted. Default 1000. */
   maxQueue?: number;
+  /** Bytes of the objects waiting at most; beyond it the oldest waiting ones are dropped and counted. Default 256 MiB. */
+  maxQueueBytes?: number;
   /** Requests in flight at once. Default 32 (a ladder writes several segments at once). */
   maxConnections?: number;
   /** An attempt that moves no byte for this long fails (and is retried), ms. Default 30000. */
@@ -50,6 +52,7 @@ export interface RelayTargetSettings {
   prefix: string;
   secret: string | undefined;
   maxQueue: number;
+  maxQueueBytes: number;
   maxConnections: number;
   timeoutMs: number;
   minBackoffMs: number;
@@ -80,11 +83,15 @@ export function resolveRelayTarget(options: RelayTargetOptions, env: NodeJS.Proc
     prefix,
     secret: options.secret,
     maxQueue: count(where, 'maxQueue', options.maxQueue, 1000, 1),
+    maxQueueBytes: count(where, 'maxQueueBytes', options.maxQueueBytes, 256 * 1024 * 1024, 1),
     maxConnections: count(where, 'maxConnections', options.maxConnections, 32, 1),
     timeoutMs: count(where, 'timeoutMs', options.timeoutMs, 30_000, 1),
     minBackoffMs: count(where, 'minBackoffMs', options.minBackoffMs, 500, 1),
     maxBackoffMs: count(where, 'maxBackoffMs', options.maxBackoffMs, 30_000, 1),
   };
+  if (common.maxBackoffMs < common.minBackoffMs) throw new RangeError(`${where}: maxBackoffMs must be at least minBackoffMs`);
+  // Node refuses such header values when the request is made; say so now, naming the option.
+  if (options.secret !== undefined && (options.secret === '' || /[\r\n]/.test(options.secret))) throw new RangeError(`${where}: secret must be non-empty, on one line`);
   if (url.protocol === 'http:' || url.protocol === 'https:') {
     if (options.s3 !== undefined) throw new RangeError(`${where}: s3 settings need an s3:// URL`);
     if (url.search !== '' || url.hash !== '') throw new RangeError(`${where}: no query or fragment, please`);
@@ -106,6 +113,14 @@ export function resolveRelayTarget(options: RelayTargetOptions, env: NodeJS.Proc
     throw new RangeError(`${where}: endpoint '${endpoint}' is not a URL`);
   }
   if (endpointUrl.protocol !== 'http:' && endpointUrl.protocol !== 'https:') throw new RangeError(`${where}: endpoint must be http:// or https://`);
+  if (endpointUrl.pathname !== '/' || endpointUrl.search !== '') throw new RangeError(`${where}: endpoint is a server (http://host:port), with no path: requests are path-style, /bucket/key`);
+  let keyPrefix: string;
+  try {
+    // The URL keeps it percent-encoded; the sender encodes each segment itself.
+    keyPrefix = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '');
+  } catch {
+    throw new RangeError(`${where}: the key prefix is not valid percent-encoding`);
+  }
   return {
     ...common,
     kind: 's3',
@@ -116,7 +131,7 @@ export function resolveRelayTarget(options: RelayTargetOptions, env: NodeJS.Proc
       secretAccessKey,
       sessionToken: s3.sessionToken ?? env.AWS_SESSION_TOKEN,
       bucket,
-      keyPrefix: url.pathname.replace(/^\/+|\/+$/g, ''),
+      keyPrefix,
     },
   };
 }

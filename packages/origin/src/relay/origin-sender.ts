@@ -24,15 +24,21 @@ export function targetPath(base: string, key: string): string {
   return prefix + key.split('/').map(encodeURIComponent).join('/');
 }
 
+/** Writes a request's body; `fail` ends the attempt early. */
+export type BodyWriter = (req: ClientRequest, fail: (reason: string, retry: boolean, skipped?: boolean) => void) => { bytes(): number; cancel(): void };
+
+/** Ends a request without a body. */
+export const noBody: BodyWriter = (req) => (req.end(), { bytes: () => 0, cancel: () => undefined });
+
 /**
- * One HTTP request whose outcome is reported once: on a response (2xx ok), an error, a
- * timeout with no progress, or a cancel. `body` writes the request body (or ends it).
+ * One HTTP request whose outcome is reported once: on a response (2xx ok, once the whole body
+ * was sent), an error, a timeout with no progress, or a cancel.
  */
 export function exchange(
   send: (options: RequestOptions) => ClientRequest,
   options: RequestOptions,
   timeoutMs: number,
-  body: (req: ClientRequest, fail: (reason: string, retry: boolean) => void) => { bytes(): number; cancel(): void },
+  body: BodyWriter,
   done: (outcome: Outcome) => void,
   accept: (status: number) => boolean = (s) => s >= 200 && s < 300,
 ): () => void {
@@ -45,10 +51,10 @@ export function exchange(
     // Reported after the current call stack, never from inside `put()` or a cursor's write.
     queueMicrotask(() => done(outcome));
   };
-  const fail = (reason: string, retry: boolean): void => {
+  const fail = (reason: string, retry: boolean, skipped = false, answered = false): void => {
     if (finished) return;
     req.destroy();
-    finish({ ok: false, retry, reason });
+    finish({ ok: false, retry, reason, skipped, answered });
   };
   const req = send(options);
   // Each chunk goes out as it is written, never held back to be coalesced with the next (Nagle).
@@ -57,19 +63,20 @@ export function exchange(
   req.on('error', (err) => fail(err.message, true));
   req.on('response', (res: IncomingMessage) => {
     const status = res.statusCode ?? 0;
-    if (!accept(status)) {
-      res.resume();
-      return fail(`HTTP ${status} ${res.statusMessage ?? ''}`.trim(), retryable(status));
-    }
     // Read the (small) answer to its end so the connection goes back to the pool.
     res.resume();
-    res.on('end', () => finish({ ok: true, bytes: writer?.bytes() ?? 0 }));
+    if (!accept(status)) return fail(`HTTP ${status} ${res.statusMessage ?? ''}`.trim(), retryable(status), false, true);
+    res.on('end', () => {
+      // Accepted before it had the whole body: it did not get the object (and the request must not linger).
+      if (!req.writableEnded) return fail(`HTTP ${status} before the whole body was sent`, false, false, true);
+      finish({ ok: true, bytes: writer?.bytes() ?? 0 });
+    });
     res.on('error', (err) => fail(err.message, true));
   });
   writer = body(req, fail);
   // The body may have failed while being set up (a source that was already aborted).
   if (finished) writer.cancel();
-  return () => fail('cancelled', false);
+  return () => fail('cancelled', false, true);
 }
 
 /** A `Sender` for targets that speak the origin's own ingest: chunked PUT and DELETE. */
@@ -116,10 +123,10 @@ export class OriginSender implements Sender {
     return exchange(this.send, this.options('PUT', key, headers), this.target.timeoutMs, (req, fail) => streamBody(req, object, fail), done);
   }
 
-  delete(key: string, done: (outcome: Outcome) => void): () => void {
-    const noBody = (req: ClientRequest) => (req.end(), { bytes: () => 0, cancel: () => undefined });
+  delete(key: string, via: string | undefined, done: (outcome: Outcome) => void): () => void {
     // Already gone there (never arrived, or removed by its own TTL) is as good as removed.
-    return exchange(this.send, this.options('DELETE', key, {}), this.target.timeoutMs, noBody, done, (s) => (s >= 200 && s < 300) || s === 404);
+    const headers = { 'cdn-loop': loopHeader(via, this.loopToken) };
+    return exchange(this.send, this.options('DELETE', key, headers), this.target.timeoutMs, noBody, done, (s) => (s >= 200 && s < 300) || s === 404);
   }
 
   close(): void {
@@ -128,7 +135,7 @@ export class OriginSender implements Sender {
 }
 
 /** Writes `object` to `req` through a cursor: each unit as it is published, with backpressure. */
-export function streamBody(req: ClientRequest, object: StoredObject, fail: (reason: string, retry: boolean) => void): { bytes(): number; cancel(): void } {
+export function streamBody(req: ClientRequest, object: StoredObject, fail: (reason: string, retry: boolean, skipped?: boolean) => void): { bytes(): number; cancel(): void } {
   let bytes = 0;
   const cursor = new ObjectCursor(object, {
     write: (unit) => {
@@ -137,7 +144,7 @@ export function streamBody(req: ClientRequest, object: StoredObject, fail: (reas
     },
     end: () => void req.end(),
     // The upload here failed: cut the request so the target aborts its copy too. Nothing to retry.
-    abort: (reason) => fail(`source upload ended early: ${reason}`, false),
+    abort: (reason) => fail(`source upload ended early: ${reason}`, false, true),
   });
   req.on('drain', () => cursor.resume());
   cursor.start();

@@ -1,7 +1,7 @@
 // Relays: every relay target, fed by the store's events. Objects are queued when they appear
-// (or complete, for targets that take whole objects only); explicit removals are mirrored;
-// expired versions still waiting are forgotten. Listeners only queue: the sending happens
-// later, through cursors, so the upload that published an object never waits for a target.
+// (or complete, for targets that take whole objects only); removals are mirrored (told by
+// removeKey, with their CDN-Loop); expired versions still waiting are forgotten. Listeners only
+// queue: the sending happens later, through cursors, so an upload never waits for a target.
 import type { StoredObject } from '../store/object.js';
 import type { ObjectStore } from '../store/store.js';
 import type { RelayTargetSettings } from './options.js';
@@ -15,6 +15,8 @@ export type SenderFactory = (target: RelayTargetSettings) => Sender;
 
 export class Relays {
   readonly targets: RelayTarget[];
+  /** Versions whose TTL ran out here: not worth another attempt. */
+  private readonly expired = new WeakSet<StoredObject>();
 
   constructor(
     store: ObjectStore,
@@ -29,6 +31,7 @@ export class Relays {
     // Worth another attempt: the version is still the current one, or left memory only by
     // eviction (its file still serves it).
     const stillCurrent = (key: string, object: StoredObject): boolean => {
+      if (this.expired.has(object)) return false;
       const current = store.get(key);
       return current === object || current === undefined;
     };
@@ -43,20 +46,25 @@ export class Relays {
       // Only the current version (a replaced one completing late must not overwrite the newer),
       // and only once visible: one completed before its insert is queued by 'create'.
       if (store.get(key) !== object) return;
-      for (const t of targets) if (t.when === 'complete' && t.takes(key)) t.put(key, object);
-    });
-    store.on('delete', (key, object, reason) => {
       for (const t of targets) {
         if (!t.takes(key)) continue;
-        if (reason === 'delete') t.delete(key);
-        else if (reason === 'expire') t.forget(key, object);
+        if (t.when === 'complete') t.put(key, object);
+        // It grew since it was queued: the queue's byte bound is checked again.
+        else t.trim();
       }
     });
-    // Removed while only its file held it.
-    store.on('discard', (key, reason) => {
-      if (reason !== 'delete') return;
-      for (const t of targets) if (t.takes(key)) t.delete(key);
+    // Expired here: a waiting job for it goes, and a failed attempt is not retried. (Removals
+    // by DELETE reach `removed()` directly, with the CDN-Loop they came with.)
+    store.on('delete', (key, object, reason) => {
+      if (reason !== 'expire') return;
+      this.expired.add(object);
+      for (const t of targets) if (t.takes(key)) t.forget(key, object);
     });
+  }
+
+  /** `key` was removed here (DELETE, or a VOD asset removed): remove it at every target that takes it. */
+  removed(key: string, via: string | undefined): void {
+    for (const t of this.targets) if (t.takes(key)) t.delete(key, via);
   }
 
   /** Counters and gauges of every target. */

@@ -9,7 +9,7 @@ import aws4 from 'aws4';
 import type { CachePolicy } from '../egress/headers.js';
 import type { StoredObject } from '../store/object.js';
 import type { RelayTargetSettings } from './options.js';
-import { exchange, streamBody } from './origin-sender.js';
+import { exchange, noBody, streamBody } from './origin-sender.js';
 import type { Outcome, Sender } from './target.js';
 
 /** SHA-256 of no bytes, the payload hash of a request without a body. */
@@ -58,10 +58,25 @@ function encodeSegment(segment: string): string {
   return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** Hex SHA-256 of an object's units, in order, without joining them. */
-export function payloadHash(object: StoredObject): string {
+/** Bytes hashed per turn of the event loop: a large object must not hold up live chunks. */
+const HASH_SLICE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Hex SHA-256 of a complete object's units, in order, without joining them; hashed a few MiB per
+ * turn of the event loop. Resolves undefined when `cancelled()` says so meanwhile.
+ */
+export async function payloadHash(object: StoredObject, cancelled: () => boolean = () => false): Promise<string | undefined> {
   const hash = createHash('sha256');
-  for (const unit of object.units) hash.update(unit);
+  let sinceYield = 0;
+  for (const unit of object.units) {
+    hash.update(unit);
+    sinceYield += unit.byteLength;
+    if (sinceYield >= HASH_SLICE_BYTES) {
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (cancelled()) return undefined;
+    }
+  }
   return hash.digest('hex');
 }
 
@@ -111,12 +126,25 @@ export class S3Sender implements Sender {
       'Cache-Control': this.cache.for(object),
       'Content-Length': object.length,
     };
-    const options = this.options('PUT', key, headers, payloadHash(object));
-    return exchange(this.send, options, this.target.timeoutMs, (req, fail) => streamBody(req, object, fail), done);
+    let cancelled = false;
+    let cancelRequest: (() => void) | undefined;
+    payloadHash(object, () => cancelled)
+      .then((hash) => {
+        if (cancelled || hash === undefined) return;
+        const options = this.options('PUT', key, headers, hash);
+        cancelRequest = exchange(this.send, options, this.target.timeoutMs, (req, fail) => streamBody(req, object, fail), done);
+      })
+      // Signing or making the request threw (a header Node refuses): retrying will not help.
+      .catch((err: unknown) => done({ ok: false, retry: false, reason: err instanceof Error ? err.message : String(err) }));
+    return () => {
+      if (cancelled) return;
+      cancelled = true;
+      if (cancelRequest !== undefined) cancelRequest();
+      else queueMicrotask(() => done({ ok: false, retry: false, reason: 'cancelled', skipped: true }));
+    };
   }
 
-  delete(key: string, done: (outcome: Outcome) => void): () => void {
-    const noBody = (req: ClientRequest) => (req.end(), { bytes: () => 0, cancel: () => undefined });
+  delete(key: string, _via: string | undefined, done: (outcome: Outcome) => void): () => void {
     return exchange(this.send, this.options('DELETE', key, {}, EMPTY_SHA256), this.target.timeoutMs, noBody, done, (s) => (s >= 200 && s < 300) || s === 404);
   }
 
