@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AccessLogEntry, OriginOptions } from '../src/index.js';
-import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, startOrigin, waitUntil, type RawClient, type RawResponse, type TestOrigin } from './helpers.js';
+import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, sleep, startOrigin, waitUntil, type RawClient, type RawResponse, type TestOrigin } from './helpers.js';
 
 const VCL = fileURLToPath(new URL('../varnish/origin.vcl', import.meta.url));
 const quiet = (): void => {};
@@ -119,14 +119,20 @@ async function startEdge(options: OriginOptions = {}): Promise<Edge> {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child = proc;
-      exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+      let failed = false;
+      exited = new Promise((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.once('error', (err) => {
+          failed = true;
+          output += `\n${err.message}`;
+          resolve();
+        });
+      });
       proc.stdout!.on('data', (b: Buffer) => (output += b));
       proc.stderr!.on('data', (b: Buffer) => (output += b));
-      const started = await Promise.race([
-        waitUntil(() => /Child launched OK/.test(output), 20_000, 'varnishd to start').then(() => true),
-        exited.then(() => false),
-      ]);
-      if (!started) {
+      const gone = (): boolean => failed || proc.exitCode !== null || proc.signalCode !== null;
+      await waitUntil(() => /Child launched OK/.test(output) || gone(), 20_000, 'varnishd to start');
+      if (gone()) {
         // Someone took the port between freePort() and the bind: try another one.
         if (attempt < 3 && /Could not get socket|Address already in use/i.test(output)) continue;
         throw new Error(`varnishd exited:\n${output}`);
@@ -140,6 +146,7 @@ async function startEdge(options: OriginOptions = {}): Promise<Edge> {
       const deadline = Date.now() + 15_000;
       while ((await stat('MAIN.threads')) < 1200) {
         if (Date.now() > deadline) throw new Error(`varnishd has ${await stat('MAIN.threads')} threads, not 1200`);
+        await sleep(20);
       }
       const edge: Edge = {
         port: listen,
@@ -199,7 +206,7 @@ test('1,000 players through Varnish get a segment chunk by chunk while it is upl
     readers.push(...(await openReaders(edge.port, 500, key)));
     await waitUntil(() => edge.gets(key) === 1, 10_000, 'the held origin GET');
     const parked = async (): Promise<boolean> => (await edge.stat('MAIN.busy_sleep')) - sleepsBefore >= 499;
-    for (const deadline = Date.now() + 15_000; !(await parked()); ) {
+    for (const deadline = Date.now() + 15_000; !(await parked()); await sleep(20)) {
       if (Date.now() > deadline) throw new Error(`only ${(await edge.stat('MAIN.busy_sleep')) - sleepsBefore} requests on Varnish's waiting list`);
     }
     assert.ok(
@@ -254,7 +261,7 @@ test('1,000 players through Varnish get a segment chunk by chunk while it is upl
 });
 
 test('the origin hold is kept: a GET before the upload gets the segment; a missing key is 404 for every coalesced player, once', async () => {
-  const edge = await startEdge({ holdMs: 1500 });
+  const edge = await startEdge({ holdMs: 3000 });
   const readers: RawClient[] = [];
   try {
     // Asked before it exists: held at the origin (through Varnish), answered once it is uploaded.
@@ -267,11 +274,19 @@ test('the origin hold is kept: a GET before the upload gets the segment; a missi
     assert.is(got.status, 200);
     assert.ok(got.body.equals(segment));
 
-    // A key that never comes: 5 players at once, one origin GET, held, then 404 for all five.
+    // A key that never comes: 5 players at once, one origin GET (held), the other 4 waiting on
+    // it in Varnish, then 404 for all five.
     const missing = '/live/missing.m4s';
-    const five = await Promise.all(Array.from({ length: 5 }, () => http(edge.port, 'GET', missing)));
+    const sleepsBefore = await edge.stat('MAIN.busy_sleep');
+    const five = await Promise.all(Array.from({ length: 5 }, () => rawGet(edge.port, missing)));
+    readers.push(...five);
+    await waitUntil(() => edge.gets(missing) === 1, 3000, 'the held origin GET');
+    for (const deadline = Date.now() + 5000; (await edge.stat('MAIN.busy_sleep')) - sleepsBefore < 4; await sleep(20)) {
+      if (Date.now() > deadline) throw new Error('the other 4 requests are not waiting on the held fetch');
+    }
+    await waitUntil(() => five.every((r) => complete(r.response())), 10_000, 'five answers');
     assert.equal(
-      five.map((r) => r.status),
+      five.map((r) => r.response()!.status),
       [404, 404, 404, 404, 404],
     );
     assert.is(edge.gets(missing), 1, 'the 404 answered every coalesced request');
@@ -279,7 +294,7 @@ test('the origin hold is kept: a GET before the upload gets the segment; a missi
     // one origin GET again and everything after it is a hit.
     assert.is((await put(edge.origin.port, missing, segment)).status, 201);
     let status = 0;
-    for (const deadline = Date.now() + 5000; status !== 200; ) {
+    for (const deadline = Date.now() + 5000; status !== 200; await sleep(20)) {
       if (Date.now() > deadline) throw new Error('the 404 is still served after 5 s');
       status = (await http(edge.port, 'GET', missing)).status;
     }
@@ -393,6 +408,17 @@ test('byte ranges of a segment being written (LL-HLS parts, the preload hint) ar
     assert.is(tail.headers['content-range'], `bytes 100-199/${segment.length}`);
     assert.ok(tail.body.equals(segment.subarray(100, 200)));
     assert.is(edge.gets(key), 4);
+    // If-Range goes to the origin, which decides: its ETag matches (206), or not (the whole 200).
+    // (Varnish's copy was fetched while the segment was written, before it had an ETag.)
+    const etag = (await http(edge.origin.port, 'HEAD', key)).headers.etag as string;
+    const same = await http(edge.port, 'GET', key, undefined, { Range: 'bytes=100-199', 'If-Range': etag });
+    assert.is(same.status, 206);
+    assert.is(same.headers['content-range'], `bytes 100-199/${segment.length}`);
+    assert.ok(same.body.equals(segment.subarray(100, 200)));
+    const changed = await http(edge.port, 'GET', key, undefined, { Range: 'bytes=100-199', 'If-Range': '"another-version"' });
+    assert.is(changed.status, 200);
+    assert.ok(changed.body.equals(segment));
+    assert.is(edge.gets(key), 6);
   } finally {
     for (const r of readers) r.destroy();
     upload?.abort();
@@ -453,7 +479,7 @@ test('the health probe polls /healthz; a stopped origin is marked sick and Varni
     await waitUntil(() => edge.seen.filter((s) => s === 'GET /healthz').length >= 3, 10_000, 'probes at the origin');
     assert.match(await edge.adm('backend.list'), /\bhealthy\b/);
     await edge.origin.close();
-    for (const deadline = Date.now() + 15_000; !/\bsick\b/.test(await edge.adm('backend.list')); ) {
+    for (const deadline = Date.now() + 15_000; !/\bsick\b/.test(await edge.adm('backend.list')); await sleep(100)) {
       if (Date.now() > deadline) throw new Error(`backend not sick: ${await edge.adm('backend.list')}`);
     }
     const before = await edge.stat('MAIN.backend_unhealthy');

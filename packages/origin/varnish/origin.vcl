@@ -14,7 +14,8 @@ vcl 4.1;
 #   once complete (max-age=60 for segments), which Varnish caches. Configuring the origin with
 #   `--live-cache no-cache` (or no-store/private/max-age=0) would turn every live object into a
 #   hit-for-miss and send every player to the origin.
-# - PUT/POST/DELETE/PATCH are refused here with 405 (see vcl_recv).
+# - PUT/POST/DELETE (every method but GET, HEAD and OPTIONS) are refused here with 405 (see
+#   vcl_recv).
 # - Byte ranges (LL-HLS parts) are their own cache objects (see vcl_recv and vcl_hash).
 # - Worker threads: every client receiving a streamed body holds one Varnish worker thread for as
 #   long as the object is being written. Start enough of them up front (thread_pool_min is per
@@ -114,11 +115,11 @@ sub vcl_recv {
     # An If-Range request (rare: resuming a download) is passed, as its answer depends on it.
     unset req.http.X-Edge-Range;
     if (req.http.Range) {
+        set req.http.X-Edge-Range = req.http.Range;
+        unset req.http.Range;
         if (req.http.If-Range) {
             return (pass);
         }
-        set req.http.X-Edge-Range = req.http.Range;
-        unset req.http.Range;
     }
     return (hash);
 }
