@@ -14,7 +14,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AccessLogEntry, OriginOptions } from '../src/index.js';
 import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, sleep, startOrigin, waitUntil, type RawClient, type RawResponse, type TestOrigin } from './helpers.js';
@@ -110,6 +110,8 @@ async function startEdge(options: OriginOptions = {}): Promise<Edge> {
     assert.ok(host.test(shipped) && port.test(shipped), 'the shipped VCL names its backend as .host = "127.0.0.1"; .port = "8080";');
     const vclFile = join(dir, 'origin.vcl');
     await writeFile(vclFile, shipped.replace(port, `$1"${origin.port}";`));
+    // The rules it includes, beside it.
+    await writeFile(join(dir, 'edge.vcl'), await readFile(join(dirname(VCL), 'edge.vcl'), 'utf8'));
     const workdir = join(dir, 'n');
     let output = '';
     for (let attempt = 1; ; attempt++) {

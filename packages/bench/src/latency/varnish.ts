@@ -1,7 +1,7 @@
 // varnishd (Debian's `varnish`) in front of an origin, with the VCL the origin ships
 // (packages/origin/varnish/origin.vcl), its backend pointed at the origin under test.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -34,16 +34,26 @@ function healthy(port: number): Promise<boolean> {
   });
 }
 
+/** Worker threads varnishd has started (`MAIN.threads`), 0 when it cannot be asked. */
+function threads(workdir: string): number {
+  const out = spawnSync('varnishstat', ['-n', workdir, '-1', '-f', 'MAIN.threads'], { encoding: 'utf8' });
+  return Number(/MAIN\.threads\s+(\d+)/.exec(out.stdout ?? '')?.[1] ?? 0);
+}
+
 /** Starts varnishd on a free loopback port in front of `host:port`; resolves once it answers /healthz. */
 export async function startVarnish(host: string, port: number, timeoutMs: number): Promise<{ host: string; port: number; stop(): Promise<void> }> {
   if (spawnSync('varnishd', ['-V'], { stdio: 'ignore' }).error !== undefined) {
     throw new Error('varnishd is not installed (Debian: apt-get install -y varnish)');
   }
   const dir = mkdtempSync(join(tmpdir(), 'boxstream-bench-varnish-'));
+  // varnishd started as root works as an unprivileged user, which must reach the VCL (mkdtemp makes 0700).
+  chmodSync(dir, 0o755);
   const vcl = readFileSync(VCL_FILE, 'utf8')
     .replace(/^(\s*\.host\s*=\s*)"[^"]*";/m, `$1"${host}";`)
     .replace(/^(\s*\.port\s*=\s*)"[^"]*";/m, `$1"${port}";`);
   writeFileSync(join(dir, 'origin.vcl'), vcl);
+  // The rules it includes, beside it.
+  writeFileSync(join(dir, 'edge.vcl'), readFileSync(join(VCL_FILE, '..', 'edge.vcl')));
   const edgePort = await freePort();
   // Threads: every reader of a live object holds one; the bench goes up to 10,000 readers.
   const child = spawn(
@@ -64,7 +74,9 @@ export async function startVarnish(host: string, port: number, timeoutMs: number
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + timeoutMs;
-  while (!(await healthy(edgePort))) {
+  // Up once it answers through to the origin, and once its worker threads are started (each
+  // reader of a live object holds one; a reader queued for a thread would be timed too).
+  while (!(await healthy(edgePort)) || threads(join(dir, 'n')) < 2000) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`varnishd did not answer /healthz on 127.0.0.1:${edgePort} within ${timeoutMs} ms: ${stderr.trim()}`);
