@@ -8,58 +8,13 @@
 // varnishd must be installed (Debian: apt-get install -y varnish): without it these tests fail.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AccessLogEntry, OriginOptions } from '../src/index.js';
+import { requireProgram, startVarnish, type Varnish } from './helpers/varnish.js';
 import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, sleep, startOrigin, waitUntil, type RawClient, type RawResponse, type TestOrigin } from './helpers.js';
 
-const VCL = fileURLToPath(new URL('../varnish/origin.vcl', import.meta.url));
 const quiet = (): void => {};
 const segment = fixture('lldash-segment.m4s');
 const chunks = fixtureChunks();
-
-/** Debian puts varnishd in /usr/sbin, which is not on every PATH. */
-function findProgram(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
-  for (const dir of dirs) if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
-  return undefined;
-}
-
-function requireProgram(name: string): string {
-  const found = findProgram(name);
-  if (found === undefined) {
-    throw new Error(`${name} not found (PATH, /usr/sbin): these tests need Varnish 7.1, Debian: apt-get install -y varnish (.ci/run installs it)`);
-  }
-  return found;
-}
-
-/** A port nothing listens on (bound, then released). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-function run(file: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(' ')}: ${err.message} ${stderr}`)) : resolve(stdout)));
-  });
-}
-
-/**
- * Enough worker threads for 1,000 streaming clients from the start (each client receiving a
- * streamed body holds a thread; 2 pools x 600), and a queue that does not drop a burst of
- * connections while the pools grow.
- */
-const TUNING = ['-p', 'thread_pools=2', '-p', 'thread_pool_min=600', '-p', 'thread_queue_limit=1000'];
 
 interface Edge {
   /** Varnish's port: what players use. */
@@ -80,93 +35,33 @@ interface Edge {
 
 /** The origin in process on an ephemeral port and varnishd in front of it with the shipped VCL. */
 async function startEdge(options: OriginOptions = {}): Promise<Edge> {
-  const varnishd = requireProgram('varnishd');
-  const varnishstat = requireProgram('varnishstat');
-  const varnishadm = requireProgram('varnishadm');
   const log: AccessLogEntry[] = [];
   const seen: string[] = [];
   const origin = await startOrigin({ warn: quiet, ...options, log: (e) => log.push(e) });
   origin.running.server.prependListener('request', (req) => seen.push(`${req.method} ${req.url}`));
-  const dir = await mkdtemp(join(tmpdir(), 'boxstream-varnish-'));
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  const stop = async (): Promise<void> => {
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child?.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killer);
-    }
+  let varnish: Varnish | undefined;
+  const close = async (): Promise<void> => {
+    await varnish?.close();
     await origin.close().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
   };
   try {
-    // varnishd's worker process runs as the `varnish` user when started as root: it must be
-    // able to reach its working directory (mkdtemp makes 0700 directories).
-    await chmod(dir, 0o755);
-    const shipped = await readFile(VCL, 'utf8');
-    const host = /^(\s*\.host = )"127\.0\.0\.1";$/m;
-    const port = /^(\s*\.port = )"8080";$/m;
-    assert.ok(host.test(shipped) && port.test(shipped), 'the shipped VCL names its backend as .host = "127.0.0.1"; .port = "8080";');
-    const vclFile = join(dir, 'origin.vcl');
-    await writeFile(vclFile, shipped.replace(port, `$1"${origin.port}";`));
-    // The rules it includes, beside it.
-    await writeFile(join(dir, 'edge.vcl'), await readFile(join(dirname(VCL), 'edge.vcl'), 'utf8'));
-    const workdir = join(dir, 'n');
-    let output = '';
-    for (let attempt = 1; ; attempt++) {
-      const listen = await freePort();
-      output = '';
-      const proc = spawn(varnishd, ['-F', '-a', `127.0.0.1:${listen}`, '-f', vclFile, '-n', workdir, '-s', 'malloc,64m', ...TUNING], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child = proc;
-      let failed = false;
-      exited = new Promise((resolve) => {
-        proc.once('exit', () => resolve());
-        proc.once('error', (err) => {
-          failed = true;
-          output += `\n${err.message}`;
-          resolve();
-        });
-      });
-      proc.stdout!.on('data', (b: Buffer) => (output += b));
-      proc.stderr!.on('data', (b: Buffer) => (output += b));
-      const gone = (): boolean => failed || proc.exitCode !== null || proc.signalCode !== null;
-      await waitUntil(() => /Child launched OK/.test(output) || gone(), 20_000, 'varnishd to start');
-      if (gone()) {
-        // Someone took the port between freePort() and the bind: try another one.
-        if (attempt < 3 && /Could not get socket|Address already in use/i.test(output)) continue;
-        throw new Error(`varnishd exited:\n${output}`);
-      }
-      const stat = async (name: string): Promise<number> => {
-        const out = await run(varnishstat, ['-n', workdir, '-1', '-f', name]);
-        const m = new RegExp(`^${name.replace('.', '\\.')}\\s+(\\d+)`, 'm').exec(out);
-        return m === null ? NaN : Number(m[1]);
-      };
-      // All worker threads up before any client comes (the pools start them in the background).
-      const deadline = Date.now() + 15_000;
-      while ((await stat('MAIN.threads')) < 1200) {
-        if (Date.now() > deadline) throw new Error(`varnishd has ${await stat('MAIN.threads')} threads, not 1200`);
-        await sleep(20);
-      }
-      const edge: Edge = {
-        port: listen,
-        origin,
-        seen,
-        log,
-        gets: (key) => seen.filter((s) => s === `GET ${key}` || s.startsWith(`GET ${key}?`)).length,
-        stat,
-        adm: (...args) => run(varnishadm, ['-n', workdir, ...args]),
-        close: stop,
-      };
-      // Through Varnish (passed) to the origin and back.
-      const health = await http(listen, 'GET', '/healthz');
-      assert.is(health.status, 200, `GET /healthz through Varnish: ${health.status} ${health.body}`);
-      return edge;
-    }
+    varnish = await startVarnish({ vcl: 'origin.vcl', ports: { '8080': origin.port } });
+    const edge: Edge = {
+      port: varnish.port,
+      origin,
+      seen,
+      log,
+      gets: (key) => seen.filter((s) => s === `GET ${key}` || s.startsWith(`GET ${key}?`)).length,
+      stat: varnish.stat,
+      adm: varnish.adm,
+      close,
+    };
+    // Through Varnish (passed) to the origin and back.
+    const health = await http(edge.port, 'GET', '/healthz');
+    assert.is(health.status, 200, `GET /healthz through Varnish: ${health.status} ${health.body}`);
+    return edge;
   } catch (err) {
-    await stop();
+    await close();
     throw err;
   }
 }
