@@ -4,73 +4,29 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatAccessLog, type LogFormat } from './ops/access-log.js';
 import { createOrigin } from './origin.js';
-import type { OriginOptions } from './options.js';
+import { resolveOptions, type OriginOptions } from './options.js';
 import type { VodProfile } from './vod/options.js';
 import type { TtlRule } from './store/retention.js';
 import type { CacheRule } from './egress/headers.js';
 import type { RelayTargetOptions, S3Options } from './relay/options.js';
+import { ConfigError, loadConfig, type ConfigFile } from './cli/config-file.js';
+import { parseArgsOptions, usage, type FlagValues, type Values } from './cli/flags.js';
+import { printConfig } from './cli/print-config.js';
 
-const USAGE = `Usage: boxstream-origin [options]
+const USAGE = usage(`Usage: boxstream-origin [options]
 
 Live chunked-CMAF origin: encoders PUT/POST segments, players GET them while they are written.
+`);
 
-Options:
-  --port <n>              port to listen on, 0 picks a free one (default 8080)
-  --host <addr>           address to bind (default 127.0.0.1)
-  --hold-ms <ms>          how long a GET for a missing object waits for its upload (default 3000)
-  --cors-origin <origin>  Access-Control-Allow-Origin; repeat for a list, 'none' to disable (default *)
-  --time-path <path>      UTC time endpoint for utc_timing_url, 'none' to disable (default /time)
-  --manifest-cache <cc>   Cache-Control of complete manifests (default "max-age=1")
-  --init-cache <cc>       Cache-Control of complete init segments (default "max-age=2")
-  --segment-cache <cc>    Cache-Control of complete segments and other objects (default "max-age=60")
-  --live-cache <cc>       Cache-Control of objects being written (default: as once complete)
-  --cache-prefix <p>=<cc> Cache-Control for every object under prefix p, e.g.
-                          /static/=max-age=31536000,immutable; repeatable, longest prefix wins
-  --max-object-mib <n>    largest upload in MiB (default 512)
-  --ttl <s>               seconds an object stays after its upload completed, 0 = until DELETE (default 300)
-  --ttl-prefix <p>=<s>    TTL for keys under prefix p, e.g. /archive/=0; repeatable, longest prefix wins
-  --init-ttl <s>          TTL of init segments (objects starting with ftyp), 0 = keep (default 0)
-  --max-memory-mib <n>    memory cap (at least 1): least recently used complete objects are evicted,
-                          then uploads are paused (default 1024)
-  --memory-wait-ms <ms>   how long a paused upload waits for room before 507 (default 10000)
-  --max-uploads <n>       concurrent uploads, more get 503 (default 64)
-  --max-readers <n>       concurrent readers and held requests, more get 503 (default 10000)
-  --dir <path>            keep completed objects here too: served on a memory miss and after a restart
-  --ingest-secret <s>     require it for PUT/POST/DELETE as Bearer token or Basic password
-                          (or set BOXSTREAM_INGEST_SECRET, which ps cannot show)
-  --ingest-port <n>       separate listener for PUT/POST/DELETE; the main port then refuses them
-  --ingest-host <addr>    address of the ingest listener (default 127.0.0.1)
-  --ingest-idle-ms <ms>   abort an upload whose body sends nothing this long, 0 = never (default 10000)
-  --reader-stall-ms <ms>  drop a reader whose connection takes no bytes this long, 0 = never (default 30000)
-  --headers-timeout-ms <ms>  time allowed for a request's headers (default 10000)
-  --max-header-bytes <n>  largest request head (default 16384)
-  --ops-listener <l>      'any' (default) or 'ingest': answer /metrics and /healthz on the ingest
-                          listener only
-  --log-format <f>        access log as 'text' (default) or 'json'
-  --grace-ms <ms>         on SIGINT/SIGTERM, how long uploads in flight may finish (default 10000)
-  --no-player             do not serve the /player page
-  --no-vod                no VOD uploads (they are on with --dir: POST /vod, PUT /vod/<name>)
-  --vod-profiles <list>   VOD ladder as name:height:kbps,... (default
-                          1080p:1080:5000,720p:720:2800,480p:480:1400,360p:360:800)
-  --vod-max-jobs <n>      VOD transcodes at once, the rest queue (default 1)
-  --vod-max-upload-mib <n>  largest VOD upload in MiB (default 4096)
-  --vod-segment <s>       VOD segment length in seconds (default 4)
-  --relay [<p>=]<url>     push every object under prefix p (default /) to url: another origin
-                          (http://host:port[/base]: chunk by chunk, DELETEs mirrored) or an
-                          S3-compatible bucket (s3://bucket[/key-prefix]: completed objects);
-                          repeatable
-  --relay-secret <s>      Bearer secret for http relay targets (or BOXSTREAM_RELAY_SECRET)
-  --relay-queue <n>       objects waiting per relay target before the oldest is dropped (default 1000)
-  --s3-endpoint <url>     S3-compatible server for s3:// targets (default AWS in --s3-region);
-                          credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
-  --s3-region <r>         signing region (default us-east-1)
-  --quiet                 no access log
-  --version               print the version
-  --help                  show this help
-`;
+/** Where each setting given in a config file came from (`file:line`), for error messages. */
+const fromFile = new Map<string, string>();
 
 function fail(message: string): never {
-  process.stderr.write(`boxstream-origin: ${message}\n\n${USAGE}`);
+  // A value from the config file: say where it is, by its key rather than as a flag.
+  const flag = /^--([a-z0-9-]+)/.exec(message);
+  const at = flag === null ? undefined : fromFile.get(flag[1]);
+  if (at !== undefined) message = `${at}: ${flag![1]}${message.slice(flag![0].length)}`;
+  process.stderr.write(`boxstream-origin: ${message}\n${at === undefined ? `\n${USAGE}` : ''}`);
   process.exit(2);
 }
 
@@ -156,68 +112,36 @@ process.stderr.on('error', () => {
   // Warnings have nowhere to go; that must not stop the origin either.
 });
 
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 async function main(): Promise<void> {
-  let values;
+  let cli: FlagValues;
   try {
-    ({ values } = parseArgs({
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'hold-ms': { type: 'string' },
-        'cors-origin': { type: 'string', multiple: true },
-        'time-path': { type: 'string' },
-        'manifest-cache': { type: 'string' },
-        'init-cache': { type: 'string' },
-        'segment-cache': { type: 'string' },
-        'live-cache': { type: 'string' },
-        'cache-prefix': { type: 'string', multiple: true },
-        'memory-wait-ms': { type: 'string' },
-        'ops-listener': { type: 'string' },
-        'max-object-mib': { type: 'string' },
-        ttl: { type: 'string' },
-        'ttl-prefix': { type: 'string', multiple: true },
-        'init-ttl': { type: 'string' },
-        'max-memory-mib': { type: 'string' },
-        'max-uploads': { type: 'string' },
-        'max-readers': { type: 'string' },
-        dir: { type: 'string' },
-        'ingest-secret': { type: 'string' },
-        'ingest-port': { type: 'string' },
-        'ingest-host': { type: 'string' },
-        'ingest-idle-ms': { type: 'string' },
-        'reader-stall-ms': { type: 'string' },
-        'headers-timeout-ms': { type: 'string' },
-        'max-header-bytes': { type: 'string' },
-        'log-format': { type: 'string' },
-        'grace-ms': { type: 'string' },
-        'no-player': { type: 'boolean' },
-        'no-vod': { type: 'boolean' },
-        'vod-profiles': { type: 'string' },
-        'vod-max-jobs': { type: 'string' },
-        'vod-max-upload-mib': { type: 'string' },
-        'vod-segment': { type: 'string' },
-        relay: { type: 'string', multiple: true },
-        'relay-secret': { type: 'string' },
-        'relay-queue': { type: 'string' },
-        's3-endpoint': { type: 'string' },
-        's3-region': { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    cli = parseArgs({ options: parseArgsOptions(), strict: true, allowPositionals: false }).values as FlagValues;
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));
   }
+  // A config file under the flags: a flag given here replaces the file's value.
+  let config: ConfigFile | undefined;
+  if (typeof cli.config === 'string') {
+    try {
+      config = loadConfig(cli.config);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`boxstream-origin: ${err.message}\n`);
+      process.exit(2);
+    }
+    for (const [name, line] of config.lines) if (cli[name] === undefined) fromFile.set(name, `${config.path}:${line}`);
+  }
+  const values = { ...config?.values, ...Object.fromEntries(Object.entries(cli).filter(([, v]) => v !== undefined)) } as Values;
   if (values.help) {
     process.stdout.write(USAGE);
     return;
   }
   if (values.version) {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`boxstream-origin ${pkg.version}\n`);
+    process.stdout.write(`boxstream-origin ${version()}\n`);
     return;
   }
   const listenPort = port('port', values.port, 8080);
@@ -255,9 +179,11 @@ async function main(): Promise<void> {
   const relayQueue = values['relay-queue'] === undefined ? undefined : integer('relay-queue', values['relay-queue'], 1000);
   const s3 = { endpoint: values['s3-endpoint'], region: values['s3-region'] };
   const relays = (values.relay ?? []).map((spec) => relayTarget(spec, relaySecret, relayQueue, s3));
-  let origin;
-  try {
-    origin = createOrigin({
+  // Relay targets written as maps in the config file carry their own settings (unless --relay replaced the list).
+  if (cli.relay === undefined) {
+    for (const r of config?.relays ?? []) relays.push({ maxQueue: relayQueue, ...(r.options.url.startsWith('s3:') ? {} : { secret: relaySecret }), ...r.options });
+  }
+  const options: OriginOptions = {
       relays,
       holdMs: integer('hold-ms', values['hold-ms'], 3000),
       corsOrigin: cors === undefined ? '*' : cors.length === 1 && cors[0] === 'none' ? false : cors.length === 1 ? cors[0] : cors,
@@ -285,7 +211,22 @@ async function main(): Promise<void> {
       headersTimeoutMs: optionalInt('headers-timeout-ms'),
       maxHeaderBytes: optionalInt('max-header-bytes'),
       log: values.quiet ? undefined : (entry) => stdout.line(formatAccessLog(entry, logFormat)),
-    });
+  };
+  if (values['print-config']) {
+    // The same checks as a start (resolveOptions is pure: no disk, no port), then the settings.
+    try {
+      resolveOptions(options);
+    } catch (err) {
+      fail(err instanceof Error ? err.message : String(err));
+    }
+    const given = { ...values, config: undefined, 'print-config': undefined };
+    const maps = cli.relay === undefined ? (config?.relays ?? []).map((r) => r.options) : [];
+    process.stdout.write(printConfig(given, maps, `boxstream-origin ${version()}: effective settings${config === undefined ? '' : ` (${config.path}, then flags)`}`));
+    return;
+  }
+  let origin;
+  try {
+    origin = createOrigin(options);
   } catch (err) {
     // Option values the CLI passes on unchecked (profiles, the VOD segment) are checked there.
     fail(err instanceof Error ? err.message : String(err));

@@ -1,0 +1,150 @@
+// `--config FILE`: settings in YAML (or JSON, which YAML reads too), keyed by the CLI's flag
+// names. Values become what the flags would have given, so one set of checks serves both, and
+// every error names the file, the line and the key. Parsed by `yaml` (eemeli/yaml): a
+// well-kept, dependency-free YAML 1.2 parser that reports positions.
+import { readFileSync } from 'node:fs';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { RelayTargetOptions } from '../relay/options.js';
+import { resolveRelayTarget } from '../relay/options.js';
+import { FLAG_BY_NAME, type FlagValues } from './flags.js';
+
+/** A config file, read and checked for shape. */
+export interface ConfigFile {
+  path: string;
+  /** Flag values, as the flags would give them. */
+  values: FlagValues;
+  /** The line of each key. */
+  lines: Map<string, number>;
+  /** `relay` entries written as maps (per-target settings no flag has). */
+  relays: { options: RelayTargetOptions; line: number }[];
+}
+
+/** A config error: where, and what. */
+export class ConfigError extends Error {}
+
+/** Keys of a `relay` entry written as a map, and the option each sets. */
+const RELAY_KEYS: Readonly<Record<string, keyof RelayTargetOptions | 's3-endpoint' | 's3-region'>> = {
+  url: 'url',
+  prefix: 'prefix',
+  secret: 'secret',
+  'max-queue': 'maxQueue',
+  'max-queue-bytes': 'maxQueueBytes',
+  'max-connections': 'maxConnections',
+  'timeout-ms': 'timeoutMs',
+  'min-backoff-ms': 'minBackoffMs',
+  'max-backoff-ms': 'maxBackoffMs',
+  's3-endpoint': 's3-endpoint',
+  's3-region': 's3-region',
+};
+
+/** Reads and checks `path`. Throws `ConfigError` with `path:line: key: reason`. */
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot read: ${(err as Error).message}`);
+  }
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const syntax = doc.errors[0];
+  if (syntax !== undefined) {
+    const at = counter.linePos(syntax.pos[0]);
+    throw new ConfigError(`${path}:${at.line}:${at.col}: ${syntax.message.split('\n')[0]}`);
+  }
+  const lineOf = (node: Node | null | undefined): number => counter.linePos(node?.range?.[0] ?? 0).line;
+  const config: ConfigFile = { path, values: {}, lines: new Map(), relays: [] };
+  const root = doc.contents;
+  if (root === null || root === undefined) return config;
+  if (!isMap(root)) throw new ConfigError(`${path}:${lineOf(root)}: the file must be a map of settings (key: value), keyed by flag names`);
+  for (const pair of root.items) {
+    const keyNode = pair.key as Node;
+    const line = lineOf(keyNode);
+    const key = isScalar(keyNode) ? String(keyNode.value) : '';
+    const where = `${path}:${line}: ${key}`;
+    const flag = FLAG_BY_NAME.get(key.replace(/^--/, ''));
+    if (flag === undefined || flag.meta) {
+      const hint = FLAG_BY_NAME.get(key.replace(/_/g, '-').toLowerCase());
+      throw new ConfigError(`${where}: not a setting${hint !== undefined && !hint.meta ? ` (did you mean '${hint.name}'?)` : ''}`);
+    }
+    config.lines.set(flag.name, line);
+    const value = pair.value as Node | null;
+    if (value === null || (isScalar(value) && value.value === null)) continue; // `key:` alone: the default
+    const scalar = (node: Node, what: string): string => {
+      if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) throw new ConfigError(`${where}: ${what}`);
+      if (typeof node.value === 'number' && !Number.isSafeInteger(node.value)) throw new ConfigError(`${where}: ${node.value} is not a whole number`);
+      return String(node.value);
+    };
+    switch (flag.kind) {
+      case 'bool':
+        if (!isScalar(value) || typeof value.value !== 'boolean') throw new ConfigError(`${where}: must be true or false`);
+        config.values[flag.name] = value.value;
+        break;
+      case 'int':
+        config.values[flag.name] = scalar(value, 'must be a whole number');
+        break;
+      case 'string':
+        config.values[flag.name] = flag.name === 'vod-profiles' && isSeq(value) ? vodProfiles(value.items as Node[], where) : scalar(value, 'must be a string');
+        break;
+      case 'list': {
+        const items = isSeq(value) ? (value.items as Node[]) : [value];
+        const list: string[] = [];
+        for (const item of items) {
+          if (isMap(item)) {
+            const entry = item.toJSON() as Record<string, unknown>;
+            if (flag.name === 'relay') config.relays.push({ options: relayEntry(entry, `${path}:${lineOf(item)}: relay`, env), line: lineOf(item) });
+            else list.push(ruleEntry(flag.name, entry, `${path}:${lineOf(item)}: ${flag.name}`));
+          } else list.push(scalar(item, 'must be a string or a list of strings'));
+        }
+        config.values[flag.name] = list;
+        break;
+      }
+    }
+  }
+  return config;
+}
+
+/** `- { prefix: /static/, cache-control: ... }` and `- { prefix: /archive/, ttl: 0 }`, as the flags write them. */
+function ruleEntry(flag: string, entry: Record<string, unknown>, where: string): string {
+  const field = flag === 'cache-prefix' ? 'cache-control' : flag === 'ttl-prefix' ? 'ttl' : undefined;
+  const keys = Object.keys(entry);
+  if (field === undefined || typeof entry.prefix !== 'string' || entry[field] === undefined || keys.length !== 2) {
+    throw new ConfigError(`${where}: ${field === undefined ? 'must be a string' : `an entry is { prefix, ${field} }`}`);
+  }
+  return `${entry.prefix}=${String(entry[field])}`;
+}
+
+/** `- { name: 720p, height: 720, kbps: 2800 }` entries, as `--vod-profiles` writes them. */
+function vodProfiles(items: Node[], where: string): string {
+  return items
+    .map((item) => {
+      const p = (isMap(item) ? item.toJSON() : undefined) as Record<string, unknown> | undefined;
+      if (p === undefined || typeof p.name !== 'string' || p.height === undefined || p.kbps === undefined || Object.keys(p).length !== 3) {
+        throw new ConfigError(`${where}: each profile is { name, height, kbps }`);
+      }
+      return `${p.name}:${String(p.height)}:${String(p.kbps)}`;
+    })
+    .join(',');
+}
+
+/** A relay target written as a map; checked now, so its error names its line. */
+function relayEntry(entry: Record<string, unknown>, where: string, env: NodeJS.ProcessEnv): RelayTargetOptions {
+  const options: Record<string, unknown> = {};
+  const s3: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entry)) {
+    const option = RELAY_KEYS[key];
+    if (option === undefined) throw new ConfigError(`${where}: '${key}' is not a relay setting (${Object.keys(RELAY_KEYS).join(', ')})`);
+    if (option === 's3-endpoint') s3.endpoint = value;
+    else if (option === 's3-region') s3.region = value;
+    else options[option] = value;
+  }
+  if (typeof options.url !== 'string') throw new ConfigError(`${where}: url is required`);
+  if (String(options.url).startsWith('s3:')) options.s3 = s3;
+  else if (Object.keys(s3).length > 0) throw new ConfigError(`${where}: s3-endpoint and s3-region are for s3:// targets`);
+  try {
+    resolveRelayTarget(options as unknown as RelayTargetOptions, env);
+  } catch (err) {
+    throw new ConfigError(`${where}: ${(err as Error).message}`);
+  }
+  return options as unknown as RelayTargetOptions;
+}
