@@ -3,9 +3,10 @@
 // the key, and what --print-config prints is a config file that reads back to the same settings.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { http, runCli, waitUntil } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'boxstream-config-'));
@@ -124,6 +125,16 @@ test('--print-config checks like a start: a bad value exits 2 and prints nothing
   assert.is(await p.exited, 2);
   assert.is(p.out(), '');
   assert.match(p.err(), /bad-ops\.yaml:1: ops-listener must be 'any' or 'ingest'/);
+});
+
+test("the README's example config file is valid", async () => {
+  const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+  const example = /```yaml\n(# \/etc\/boxstream\/origin\.yaml[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(example, 'a yaml block starting "# /etc/boxstream/origin.yaml" in the README');
+  const p = runCli(['--config', file('readme.yaml', example!), '--print-config'], { AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' });
+  assert.is(await p.exited, 0, p.err());
+  assert.match(p.out(), /^ingest-port: 5000$/m);
+  assert.match(p.out(), /s3-endpoint: http:\/\/s3\.local:9000/);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
