@@ -370,6 +370,32 @@ test('uploads are refused at the edge (405), never reach the origin', async () =
   }
 });
 
+test('redundant.vcl: a fetch that cannot reach origin a goes to b at once, before the probe has noticed', async () => {
+  const gets = { a: [] as string[], b: [] as string[] };
+  const a = await startOrigin({ warn: quiet, log: (e) => void (e.method === 'GET' && e.path.startsWith('/live/') && gets.a.push(e.path)) });
+  const b = await startOrigin({ warn: quiet, log: (e) => void (e.method === 'GET' && e.path.startsWith('/live/') && gets.b.push(e.path)) });
+  let varnish: Varnish | undefined;
+  try {
+    varnish = await startVarnish({ vcl: 'redundant.vcl', ports: { '8081': a.port, '8082': b.port }, threadsPerPool: 20 });
+    for (const o of [a, b]) assert.is((await put(o.port, '/live/x.m4s', segment)).status, 201);
+    const first = await http(varnish.port, 'GET', '/live/x.m4s');
+    assert.is(first.status, 200);
+    assert.equal(gets, { a: ['/live/x.m4s'], b: [] }, 'a serves while it is up');
+    // a goes away: its port refuses connections from now on.
+    await a.close();
+    assert.is((await put(b.port, '/live/y.m4s', segment)).status, 201);
+    const r = await http(varnish.port, 'GET', '/live/y.m4s');
+    assert.is(r.status, 200, 'served by b');
+    assert.ok(r.body.equals(segment));
+    assert.equal(gets.b, ['/live/y.m4s']);
+    assert.match(await varnish.adm('backend.list'), /\ba\b.*\bhealthy\b/, 'the probe had not marked a sick yet: the retry did it');
+  } finally {
+    await varnish?.close();
+    await a.close().catch(() => undefined);
+    await b.close();
+  }
+});
+
 test('the health probe polls /healthz; a stopped origin is marked sick and Varnish stops trying it', async () => {
   const edge = await startEdge();
   try {

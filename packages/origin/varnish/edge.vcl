@@ -15,8 +15,8 @@ vcl 4.1;
 
 import std;
 
-# GET /healthz answers 200, and 503 once the origin is draining for shutdown, so Varnish stops
-# sending it new fetches before the port closes.
+# GET /healthz answers 200 while the origin runs. A stopping origin closes its port at once, so
+# the probe sees it fail (and redundant.vcl retries fetches on the other origin).
 probe healthz {
     .url = "/healthz";
     .expected_response = 200;

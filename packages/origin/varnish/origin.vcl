@@ -1,12 +1,14 @@
 vcl 4.1;
 # Varnish 7.1 (Debian 12 `varnish`) in front of one @boxstream/origin. The rules are in
-# edge.vcl, beside this file (see there what they do).
+# edge.vcl, which must sit beside this file (readable by varnishd's user; see there what they do).
 #
-#   varnishd -F -a :6081 -f /path/to/origin.vcl -s malloc,256m \
+#   varnishd -F -a :6081 -f "$PWD/origin.vcl" -s malloc,256m \
 #     -p thread_pool_min=600 -p thread_queue_limit=1000
 #
-# The backend is the origin CLI's default address, 127.0.0.1:8080; change `.host`/`.port` below
-# (test/varnish.test.ts rewrites exactly those two lines in a copy).
+# (an absolute -f path: a relative one is looked up in vcl_path, not in the current directory.)
+# The backend is the origin CLI's default address, 127.0.0.1:8080: change `.host`/`.port` in
+# the backend below (the tests rewrite its port in a copy). Rules of your own (vcl_recv,
+# vcl_hash) go before the include: edge.vcl's return.
 #
 # Worker threads: every client receiving a streamed body holds one Varnish worker thread for as
 # long as the object is being written. Start enough of them up front (thread_pool_min is per

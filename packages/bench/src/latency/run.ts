@@ -214,7 +214,7 @@ async function main(): Promise<void> {
     }
   }
   const hops = hopCosts(rated);
-  for (const h of hops) {
+  for (const h of hops.filter((x) => Number.isFinite(x.p50AddedMs))) {
     const sign = (ms: number): string => `${ms >= 0 ? '+' : ''}${ms.toFixed(2)}`;
     print(`hop: ${h.server} at ${h.readers} readers (${h.cadenceMs} ms) adds p50 ${sign(h.p50AddedMs)} ms (${h.p50Ratio.toFixed(2)}x), p99 ${sign(h.p99AddedMs)} ms (${h.p99Ratio.toFixed(2)}x) to the origin direct`);
   }

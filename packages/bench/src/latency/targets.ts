@@ -53,6 +53,12 @@ export const defaultOriginCli = join(benchDir, '..', 'origin', 'dist', 'cli.js')
 
 const children = new Set<ChildProcess>();
 
+/** Registers a child for `killAllChildren` (every server the bench starts, varnishd included). */
+export function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
 /** Last resort on exit: no child outlives the bench. */
 export function killAllChildren(): void {
   for (const child of children) child.kill('SIGKILL');
@@ -89,8 +95,7 @@ function spawnServer(name: string, args: string[], timeoutMs: number, cpuProfDir
   // One folder per server, so the profiles of the origin and of the floor are told apart.
   const nodeArgs = cpuProfDir === undefined ? args : ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, name), ...args];
   const child = spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
+  track(child);
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);

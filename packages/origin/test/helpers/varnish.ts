@@ -137,7 +137,7 @@ export async function startVarnish(options: VarnishOptions): Promise<Varnish> {
       };
       // All worker threads up before any client comes (the pools start them in the background).
       const deadline = Date.now() + 15_000;
-      while ((await stat('MAIN.threads')) < 2 * threadsPerPool) {
+      while (!((await stat('MAIN.threads')) >= 2 * threadsPerPool)) {
         if (Date.now() > deadline) throw new Error(`varnishd has ${await stat('MAIN.threads')} threads, not ${2 * threadsPerPool}`);
         await sleep(20);
       }
