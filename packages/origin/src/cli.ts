@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { formatAccessLog, type LogFormat } from './ops/access-log.js';
 import { createOrigin } from './origin.js';
 import { resolveOptions, type OriginOptions } from './options.js';
+import { signPath } from './egress/signed-urls.js';
 import type { VodProfile } from './vod/options.js';
 import type { TtlRule } from './store/retention.js';
 import type { CacheRule } from './egress/headers.js';
@@ -183,8 +184,22 @@ async function main(): Promise<void> {
   if (cli.relay === undefined) {
     for (const r of config?.relays ?? []) relays.push({ maxQueue: relayQueue, ...(r.options.url.startsWith('s3:') ? {} : { secret: relaySecret }), ...r.options });
   }
+  const signSecret = values['sign-secret'] ?? process.env.BOXSTREAM_SIGN_SECRET;
+  if (signSecret === '') fail('the signing secret must not be empty');
+  if (values['sign-prefix'] !== undefined && signSecret === undefined) fail('--sign-prefix needs --sign-secret (or BOXSTREAM_SIGN_SECRET)');
+  if (values.sign !== undefined) {
+    // A signed path for an operator or a web app to hand to players.
+    if (signSecret === undefined) fail('--sign needs --sign-secret (or BOXSTREAM_SIGN_SECRET)');
+    try {
+      process.stdout.write(`${signPath(signSecret, values.sign, integer('sign-ttl', values['sign-ttl'], 3600))}\n`);
+    } catch (err) {
+      fail(`--sign: ${(err as Error).message}`);
+    }
+    return;
+  }
   const options: OriginOptions = {
       relays,
+      signing: signSecret === undefined ? undefined : { secret: signSecret, prefixes: values['sign-prefix'] },
       holdMs: integer('hold-ms', values['hold-ms'], 3000),
       corsOrigin: cors === undefined ? '*' : cors.length === 1 && cors[0] === 'none' ? false : cors.length === 1 ? cors[0] : cors,
       timePath: timePath === 'none' ? false : timePath,

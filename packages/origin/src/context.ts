@@ -10,6 +10,7 @@ import type { Retention } from './store/retention.js';
 import type { ObjectStore } from './store/store.js';
 import type { StreamModel } from './stream/model.js';
 import type { Relays } from './relay/relays.js';
+import type { UrlSigner } from './egress/signed-urls.js';
 
 /** Settings plus the parts `createOrigin` builds from them. */
 export interface OriginContext extends Settings {
@@ -32,6 +33,8 @@ export interface OriginContext extends Settings {
   pendingUploads: Map<string, Set<{ cancel(): void }>>;
   /** Relay targets, when configured (made after the disk tier loaded: loaded files are not re-sent). */
   relays: Relays | undefined;
+  /** Checks signed playback URLs, when `signing` is set. */
+  signer: UrlSigner | undefined;
   /** This origin's `CDN-Loop` token: what its relays add, and what its ingest refuses to see again. */
   loopToken: string;
 }

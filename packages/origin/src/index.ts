@@ -21,6 +21,7 @@ export type { OriginMetrics } from './ops/metrics.js';
 export type { StreamsView, StreamStatus } from './stream/model.js';
 export type { VodOptions, VodProfile } from './vod/options.js';
 export type { RelayTargetOptions, S3Options } from './relay/options.js';
+export { signPath } from './egress/signed-urls.js';
 export type { RelayStats } from './relay/target.js';
 export type { VodJob, JobState } from './vod/jobs.js';
 export { DEFAULT_PROFILES } from './vod/options.js';

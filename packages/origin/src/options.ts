@@ -130,6 +130,12 @@ export interface OriginOptions {
    * with backoff and its own metrics. Default: none.
    */
   relays?: readonly RelayTargetOptions[];
+  /**
+   * Signed playback URLs: reads (GET/HEAD) of keys under `prefixes` (default `['/']`) need a
+   * path token made with `secret` (see `signPath`); the player page, time, health, metrics,
+   * streams and VOD job list stay open. Default: none (every read is open).
+   */
+  signing?: { secret: string; prefixes?: readonly string[] };
 }
 
 const MiB = 1024 * 1024;
@@ -169,6 +175,7 @@ export interface Settings {
   /** VOD settings, or undefined when VOD is off. */
   vod: VodSettings | undefined;
   relayTargets: readonly RelayTargetSettings[];
+  signing: { secret: string; prefixes: readonly string[] } | undefined;
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
@@ -233,6 +240,7 @@ export function resolveOptions(options: OriginOptions = {}): Settings {
     ingestSegmentSeconds: positive('ingestSegmentSeconds', options.ingestSegmentSeconds, 2),
     vod: resolveVod(options),
     relayTargets: (options.relays ?? []).map((target) => resolveRelayTarget(target)),
+    signing: resolveSigning(options.signing),
   };
 }
 
@@ -258,4 +266,12 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   const v = nonNegative(name, value, fallback);
   if (v === 0) throw new RangeError(`${name} must be greater than 0`);
   return v;
+}
+
+function resolveSigning(signing: OriginOptions['signing']): Settings['signing'] {
+  if (signing === undefined) return undefined;
+  if (typeof signing.secret !== 'string' || signing.secret === '') throw new RangeError('signing.secret must be a non-empty string');
+  const prefixes = [...(signing.prefixes ?? ['/'])];
+  for (const p of prefixes) if (!p.startsWith('/')) throw new RangeError(`signing prefixes must start with '/', got '${p}'`);
+  return { secret: signing.secret, prefixes };
 }

@@ -29,6 +29,8 @@ import { StreamModel, type StreamsView } from './stream/model.js';
 import type { VodJob } from './vod/jobs.js';
 import { VodService } from './vod/service.js';
 import { Relays } from './relay/relays.js';
+import { UrlSigner } from './egress/signed-urls.js';
+import { PLAYER_PATH } from './player/route.js';
 import { newLoopToken } from './relay/loop.js';
 import type { RelayStats } from './relay/target.js';
 import { VOD_PREFIX } from './options.js';
@@ -109,7 +111,18 @@ function build(settings: Settings): OriginContext {
     pendingUploads: new Map(),
     relays: undefined,
     loopToken: newLoopToken(),
+    signer: settings.signing === undefined ? undefined : new UrlSigner(settings.signing.secret, settings.signing.prefixes, openPaths(settings)),
   };
+}
+
+/** Paths that are not content: they never need a signed URL. */
+function openPaths(settings: Settings): (key: string) => boolean {
+  const exact = new Set([settings.timePath, settings.metricsPath, settings.healthPath, settings.streamsPath].filter((p): p is string => p !== false));
+  const vodJobs = `${VOD_PREFIX}jobs`;
+  return (key) =>
+    exact.has(key) ||
+    (settings.player && (key === PLAYER_PATH || key.startsWith(`${PLAYER_PATH}/`))) ||
+    (settings.vod !== undefined && (key === vodJobs || key.startsWith(`${vodJobs}/`)));
 }
 
 /** A throwing store listener is counted and reported (at most once per 10 s), and costs nothing else. */
@@ -258,8 +271,20 @@ function handle(ctx: OriginContext, router: Router, req: IncomingMessage, res: S
       if (req.method === 'OPTIONS' && path === '*') return answerOptions(ctx, req, res);
       return refuse(req, res, 400, `bad path: ${parsed.reason}`);
     }
-    path = parsed.key;
-    router.handle({ ctx, req, res, key: parsed.key, tally });
+    let key = parsed.key;
+    if (ctx.signer !== undefined) {
+      // A path token is checked and removed here; nothing past this line sees one.
+      const access = ctx.signer.admit(key, req.method);
+      if (!access.ok) {
+        const rest = key.indexOf('/', 1);
+        path = key.startsWith('/~') ? `/~(token)${rest < 0 ? '' : key.slice(rest)}` : key;
+        return refuse(req, res, 403, access.reason);
+      }
+      key = access.key;
+    }
+    // Logged without the token: it grants reading until it expires.
+    path = key;
+    router.handle({ ctx, req, res, key, tally });
   } catch (err) {
     // A bug must cost one request, never the process.
     refuse(req, res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import type { RelayTargetOptions } from '../relay/options.js';
 import { FLAGS, type Flag, type FlagValues } from './flags.js';
 
-const SECRETS = new Set(['ingest-secret', 'relay-secret']);
+const SECRETS = new Set(['ingest-secret', 'relay-secret', 'sign-secret']);
 
 /** The relay keys of a config file, from the options a relay map gave. */
 function relayMap(options: RelayTargetOptions): Record<string, unknown> {
