@@ -1,4 +1,5 @@
-// Whether a package's build is older than its sources: `pnpm start` builds only then.
+// Whether a package's build is older than its sources: `pnpm start` and `pnpm demo` build only then.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,4 +28,24 @@ export function needsBuild(packages) {
     const config = CONFIG.map((f) => join(pkg, f)).filter(existsSync).map((f) => statSync(f).mtimeMs);
     return Math.max(times(join(pkg, 'src'), Math.max, 0), ...config) > built;
   });
+}
+
+/**
+ * Builds boxstream and the origin under `root` when `needsBuild` says so (or `cli` is missing);
+ * exits the process with the build's status if it fails.
+ * @param {string} root the workspace root
+ * @param {string} cli the file the build must produce
+ */
+export function ensureBuilt(root, cli) {
+  const packages = ['boxstream', 'origin'].map((name) => join(root, 'packages', name));
+  if (!needsBuild(packages) && existsSync(cli)) return;
+  // Run by pnpm, npm_execpath is pnpm itself (it may not be on PATH when started through npx):
+  // a script run with node, or pnpm's standalone executable run as it is.
+  const runner = process.env.npm_execpath;
+  const shell = process.platform === 'win32';
+  const build =
+    runner && /\.[cm]?js$/.test(runner)
+      ? spawnSync(process.execPath, [runner, 'run', 'build'], { cwd: root, stdio: 'inherit' })
+      : spawnSync(runner && /pnpm/i.test(runner) ? runner : 'pnpm', ['run', 'build'], { cwd: root, stdio: 'inherit', shell });
+  if (build.status !== 0) process.exit(build.status ?? 1);
 }
