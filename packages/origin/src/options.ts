@@ -6,6 +6,7 @@ import { MAX_PATH_BYTES } from './http/paths.js';
 import { DEFAULT_CACHE_CONTROL, type CacheControlClasses, type CacheRule, type SetHeaders } from './egress/headers.js';
 import type { TtlRule } from './store/retention.js';
 import { resolveVodOptions, type VodOptions, type VodSettings } from './vod/options.js';
+import { canonicalPrefix } from './egress/signed-urls.js';
 import { resolveRelayTarget, type RelayTargetOptions, type RelayTargetSettings } from './relay/options.js';
 
 /** Key prefix of VOD uploads and assets. */
@@ -272,6 +273,13 @@ function resolveSigning(signing: OriginOptions['signing']): Settings['signing'] 
   if (signing === undefined) return undefined;
   if (typeof signing.secret !== 'string' || signing.secret === '') throw new RangeError('signing.secret must be a non-empty string');
   const prefixes = [...(signing.prefixes ?? ['/'])];
-  for (const p of prefixes) if (!p.startsWith('/')) throw new RangeError(`signing prefixes must start with '/', got '${p}'`);
+  if (prefixes.length === 0) throw new RangeError('signing.prefixes must name at least one prefix (default: /)');
+  for (const p of prefixes) {
+    try {
+      canonicalPrefix(p);
+    } catch (err) {
+      throw new RangeError(`signing prefixes: ${(err as Error).message}`);
+    }
+  }
   return { secret: signing.secret, prefixes };
 }

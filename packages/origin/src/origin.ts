@@ -30,7 +30,7 @@ import type { VodJob } from './vod/jobs.js';
 import { VodService } from './vod/service.js';
 import { Relays } from './relay/relays.js';
 import { UrlSigner } from './egress/signed-urls.js';
-import { PLAYER_PATH } from './player/route.js';
+import { PLAYER_ASSET_PATHS, PLAYER_PATH } from './player/route.js';
 import { newLoopToken } from './relay/loop.js';
 import type { RelayStats } from './relay/target.js';
 import { VOD_PREFIX } from './options.js';
@@ -115,14 +115,19 @@ function build(settings: Settings): OriginContext {
   };
 }
 
+/** The raw target with a leading path token (`/~...`, raw or percent-encoded) replaced by `/~(token)`. */
+function scrubToken(target: string): string {
+  return target.replace(/^(?:https?:\/\/[^/]*)?(?:\/|%2f)+(?:~|%7e)[^/?#]*/i, '/~(token)');
+}
+
 /** Paths that are not content: they never need a signed URL. */
 function openPaths(settings: Settings): (key: string) => boolean {
+  // Exactly the paths those routes own: anything else under /player/ or /vod/ is a stored object.
   const exact = new Set([settings.timePath, settings.metricsPath, settings.healthPath, settings.streamsPath].filter((p): p is string => p !== false));
+  if (settings.player) for (const p of [PLAYER_PATH, ...PLAYER_ASSET_PATHS]) exact.add(p);
   const vodJobs = `${VOD_PREFIX}jobs`;
-  return (key) =>
-    exact.has(key) ||
-    (settings.player && (key === PLAYER_PATH || key.startsWith(`${PLAYER_PATH}/`))) ||
-    (settings.vod !== undefined && (key === vodJobs || key.startsWith(`${vodJobs}/`)));
+  if (settings.vod !== undefined) exact.add(vodJobs);
+  return (key) => exact.has(key) || (settings.vod !== undefined && key.startsWith(`${vodJobs}/`) && key.indexOf('/', vodJobs.length + 1) < 0);
 }
 
 /** A throwing store listener is counted and reported (at most once per 10 s), and costs nothing else. */
@@ -241,7 +246,9 @@ function handle(ctx: OriginContext, router: Router, req: IncomingMessage, res: S
   if (isLingering(req.socket)) return void req.resume();
   const started = performance.now();
   const tally = openTally(res);
-  let path = req.url ?? '';
+  // A path token grants reading until it expires: never in the log, even for a refused target.
+  const target = req.url ?? '';
+  let path = ctx.signer === undefined ? target : scrubToken(target);
   const log = ctx.log;
   const metrics = ctx.metrics;
   // Once the request is over, including a pipelined one whose client left before its turn.
@@ -265,10 +272,10 @@ function handle(ctx: OriginContext, router: Router, req: IncomingMessage, res: S
   try {
     const cors = ctx.cors.headers(req.headers.origin);
     for (const name in cors) res.setHeader(name, cors[name]);
-    const parsed = parseRequestPath(path, ctx.maxPathBytes);
+    const parsed = parseRequestPath(target, ctx.maxPathBytes);
     if (!parsed.ok) {
       // `OPTIONS *` asks about the server itself.
-      if (req.method === 'OPTIONS' && path === '*') return answerOptions(ctx, req, res);
+      if (req.method === 'OPTIONS' && target === '*') return answerOptions(ctx, req, res);
       return refuse(req, res, 400, `bad path: ${parsed.reason}`);
     }
     let key = parsed.key;

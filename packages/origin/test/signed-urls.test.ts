@@ -109,11 +109,52 @@ test('the CLI: --sign prints a signed path, --sign-secret protects reads, errors
   }
 });
 
-test('signing options are checked', async () => {
+test('signing options are checked: no prefix, or one written unlike keys, would protect nothing', async () => {
   const { resolveOptions } = await import('../src/options.js');
   assert.throws(() => resolveOptions({ signing: { secret: '' } }), /signing.secret must be a non-empty string/);
-  assert.throws(() => resolveOptions({ signing: { secret: 'x', prefixes: ['live/'] } }), /must start with '\/'/);
+  assert.throws(() => resolveOptions({ signing: { secret: 'x', prefixes: [] } }), /at least one prefix/);
+  for (const bad of ['live/', '/live', '/live//', '/live/./', '/caf%C3%A9/']) {
+    assert.throws(() => resolveOptions({ signing: { secret: 'x', prefixes: [bad] } }), /a directory as keys are written/, bad);
+  }
   assert.throws(() => signPath('x', '/live', 60), /a directory/);
+  assert.throws(() => new UrlSigner('x', []).sign('/live/', 1e12), /up to 999999999999/);
+});
+
+test('a path under /player/ or /vod/ that the page or the job list does not own is content: it needs a token', async () => {
+  const o = await startOrigin({ warn: quiet, signing: { secret: SECRET } });
+  try {
+    assert.is((await put(o.port, '/player/secret.m4s', segment)).status, 201);
+    assert.is((await http(o.port, 'GET', '/player/secret.m4s')).status, 403);
+    assert.is((await http(o.port, 'GET', `${signPath(SECRET, '/player/', 60)}secret.m4s`)).status, 200);
+    assert.is((await http(o.port, 'GET', '/player')).status, 200);
+    assert.is((await http(o.port, 'GET', '/player/hls.min.js')).status !== 403, true, 'the page\'s own scripts are open');
+  } finally {
+    await o.close();
+  }
+});
+
+test('one spelling per token, a name signed as keys are written, and no token in the log even for a refused path', async () => {
+  const lines: string[] = [];
+  const o = await startOrigin({ warn: quiet, signing: { secret: SECRET }, log: (e) => lines.push(`${e.path} ${e.status}`) });
+  try {
+    await put(o.port, '/live/caf\u00e9/a.m4s'.replace('\u00e9', '%C3%A9'), segment);
+    const signed = signPath(SECRET, '/live/café/', 60);
+    assert.match(signed, /\/live\/caf%C3%A9\/$/, 'the path is percent-encoded, the key signed decoded');
+    assert.is((await http(o.port, 'GET', `${signed}a.m4s`)).status, 200);
+    const m = /^\/~(\d+)\.(\d+)\.([A-Za-z0-9_-]{43})/.exec(signed)!;
+    assert.is((await http(o.port, 'GET', signed.replace(`~${m[1]}.`, `~0${m[1]}.`) + 'a.m4s')).status, 403, 'leading zero');
+    assert.is((await http(o.port, 'GET', signed.replace(`.${m[2]}.`, `.0${m[2]}.`) + 'a.m4s')).status, 403, 'leading zero');
+    // The last base64url character carries 4 unused bits: only the canonical one is the token.
+    const last = m[3].at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const twin = alphabet[(alphabet.indexOf(last) & ~3) | ((alphabet.indexOf(last) + 1) & 3)];
+    assert.is((await http(o.port, 'GET', signed.replace(m[3], m[3].slice(0, -1) + twin) + 'a.m4s')).status, 403, 'another spelling of the signature');
+    lines.length = 0;
+    assert.is((await http(o.port, 'GET', `${signed}seg%ZZ.m4s`)).status, 400);
+    assert.equal(lines, ['/~(token)/live/caf%C3%A9/seg%ZZ.m4s 400']);
+  } finally {
+    await o.close();
+  }
 });
 
 test.run();

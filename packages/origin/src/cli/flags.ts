@@ -61,7 +61,7 @@ export const FLAGS = [
   { name: 's3-endpoint', kind: 'string', arg: '<url>', help: 'S3-compatible server for s3:// targets (default AWS in --s3-region);\ncredentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' },
   { name: 's3-region', kind: 'string', arg: '<r>', default: 'us-east-1', help: 'signing region (default us-east-1)' },
   { name: 'sign-secret', kind: 'string', arg: '<s>', help: 'signed playback URLs: reads need a path token made with this secret\n(or set BOXSTREAM_SIGN_SECRET)' },
-  { name: 'sign-prefix', kind: 'list', arg: '<p>', default: ['/'], help: 'keys under p need a signed URL; repeatable (default /: all but the\nplayer page, /time, /healthz, /metrics, /streams)' },
+  { name: 'sign-prefix', kind: 'list', arg: '<p>', default: ['/'], help: 'keys under p need a signed URL; repeatable (default /: all but the\nplayer page, /time, /healthz, /metrics, /streams, /vod/jobs)' },
   { name: 'sign', kind: 'string', arg: '<prefix>', meta: true, help: 'print the signed path for a directory (e.g. /live/ch/), then exit' },
   { name: 'sign-ttl', kind: 'int', arg: '<s>', meta: true, help: 'how long a path printed by --sign stays valid (default 3600)' },
   { name: 'quiet', kind: 'bool', default: false, help: 'no access log' },

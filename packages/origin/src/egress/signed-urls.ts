@@ -5,6 +5,20 @@
 // URL, so every segment, part and playlist below the signed one carries the same token without
 // any player support. Checked before routing: the origin never sees a token past this file.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { parseRequestPath } from '../http/paths.js';
+
+/** The latest expiry a token can carry (12 digits of Unix seconds: the year 33658). */
+export const MAX_EXPIRES = 999_999_999_999;
+
+/** `prefix` as the origin sees keys (decoded, normalised), ending in '/'; throws if it is not one. */
+export function canonicalPrefix(prefix: string): string {
+  const parsed = parseRequestPath(prefix);
+  const canonical = parsed.ok ? (parsed.key === '/' ? '/' : `${parsed.key}/`) : undefined;
+  if (!prefix.startsWith('/') || !prefix.endsWith('/') || canonical !== prefix) {
+    throw new RangeError(`a signed prefix is a directory as keys are written, '/' to '/' (like /live/ch/): got '${prefix}'`);
+  }
+  return canonical;
+}
 
 /** What a request may do: go on with `key` (the token removed), or be refused with `reason`. */
 export type Access = { ok: true; key: string } | { ok: false; reason: string };
@@ -37,6 +51,8 @@ export class UrlSigner {
   ) {
     if (secret.length === 0) throw new RangeError('signing secret must not be empty');
     this.key = Buffer.from(secret, 'utf8');
+    // A prefix written unlike any key (`/live//`, `/live`) would protect nothing without a word.
+    for (const p of prefixes) canonicalPrefix(p);
   }
 
   private mac(expires: number, prefix: string): Buffer {
@@ -48,9 +64,10 @@ export class UrlSigner {
    * until `expires` (Unix seconds): `/~<expires>.<segments>.<signature>` + `prefix`.
    */
   sign(prefix: string, expires: number): string {
-    if (!prefix.startsWith('/') || !prefix.endsWith('/')) throw new RangeError(`a signed prefix is a directory, '/' to '/': got '${prefix}'`);
-    if (!Number.isSafeInteger(expires) || expires < 0) throw new RangeError(`expires must be Unix seconds, got ${expires}`);
-    return `/~${expires}.${segmentsIn(prefix)}.${this.mac(expires, prefix).toString('base64url')}${prefix}`;
+    canonicalPrefix(prefix);
+    if (!Number.isSafeInteger(expires) || expires < 0 || expires > MAX_EXPIRES) throw new RangeError(`expires must be Unix seconds up to ${MAX_EXPIRES}, got ${expires}`);
+    const encoded = prefix.split('/').map(encodeURIComponent).join('/');
+    return `/~${expires}.${segmentsIn(prefix)}.${this.mac(expires, prefix).toString('base64url')}${encoded}`;
   }
 
   /** Judges a request for `key` (decoded, as routed) by `method` at `now` (ms). */
@@ -60,13 +77,14 @@ export class UrlSigner {
       const slash = key.indexOf('/', 1);
       const token = key.slice(2, slash < 0 ? key.length : slash);
       key = slash < 0 ? '/' : key.slice(slash);
-      const m = /^(\d{1,12})\.(\d{1,3})\.([A-Za-z0-9_-]{43})$/.exec(token);
+      // One spelling per token: no leading zeros (the signature's own spelling is checked below).
+      const m = /^(0|[1-9]\d{0,11})\.(0|[1-9]\d{0,2})\.([A-Za-z0-9_-]{43})$/.exec(token);
       if (m === null) return { ok: false, reason: 'malformed token' };
       const expires = Number(m[1]);
       const prefix = prefixOf(key, Number(m[2]));
       if (prefix === undefined) return { ok: false, reason: 'the token covers more of the path than there is' };
       const given = Buffer.from(m[3], 'base64url');
-      if (given.length !== 32 || !timingSafeEqual(given, this.mac(expires, prefix))) return { ok: false, reason: 'bad token signature' };
+      if (given.length !== 32 || given.toString('base64url') !== m[3] || !timingSafeEqual(given, this.mac(expires, prefix))) return { ok: false, reason: 'bad token signature' };
       // After the signature: an expired token says so only when it was a real one.
       if (expires * 1000 <= now) return { ok: false, reason: 'token expired' };
       granted = prefix;
