@@ -22,6 +22,25 @@ Live chunked-CMAF origin: encoders PUT/POST segments, players GET them while the
 /** Where each setting given in a config file came from (`file:line`), for error messages. */
 const fromFile = new Map<string, string>();
 
+/** Option names in the origin's own errors, as the flags that set them. */
+const OPTION_FLAGS: readonly [RegExp, string][] = [
+  [/^timePath\b/, '--time-path'],
+  [/^ingestSecret\b/, '--ingest-secret'],
+  [/^signing\.secret\b/, '--sign-secret'],
+  [/^signing[. ]prefixes\b/, '--sign-prefix'],
+  [/^relay target\b/, '--relay: relay target'],
+  [/^cacheRules\b/, '--cache-prefix'],
+  [/^ttlRules\b/, '--ttl-prefix'],
+  [/^vod\b/, '--vod-profiles: vod'],
+];
+
+/** An error of createOrigin's option checks, worded by flag (so fail() can point into a config file). */
+function optionError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  for (const [option, flag] of OPTION_FLAGS) if (option.test(message)) return message.replace(option, flag);
+  return message;
+}
+
 function fail(message: string): never {
   // A value from the config file: say where it is, by its key rather than as a flag.
   const flag = /^--([a-z0-9-]+)/.exec(message);
@@ -135,6 +154,15 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     for (const [name, line] of config.lines) if (cli[name] === undefined) fromFile.set(name, `${config.path}:${line}`);
+    // A printed config stands in for its secrets: each must be given again, or the origin would
+    // start less protected than the one that printed it.
+    const envOf: Record<string, string> = { 'ingest-secret': 'BOXSTREAM_INGEST_SECRET', 'relay-secret': 'BOXSTREAM_RELAY_SECRET', 'sign-secret': 'BOXSTREAM_SIGN_SECRET' };
+    for (const [name, line] of config.unprinted) {
+      if (cli[name] === undefined && process.env[envOf[name]] === undefined) {
+        process.stderr.write(`boxstream-origin: ${config.path}:${line}: ${name}: the secret was not printed; give it with --${name}, ${envOf[name]} or in the file\n`);
+        process.exit(2);
+      }
+    }
   }
   const values = { ...config?.values, ...Object.fromEntries(Object.entries(cli).filter(([, v]) => v !== undefined)) } as Values;
   if (values.help) {
@@ -182,11 +210,18 @@ async function main(): Promise<void> {
   const relays = (values.relay ?? []).map((spec) => relayTarget(spec, relaySecret, relayQueue, s3));
   // Relay targets written as maps in the config file carry their own settings (unless --relay replaced the list).
   if (cli.relay === undefined) {
-    for (const r of config?.relays ?? []) relays.push({ maxQueue: relayQueue, ...(r.options.url.startsWith('s3:') ? {} : { secret: relaySecret }), ...r.options });
+    for (const r of config?.relays ?? []) {
+      const target: RelayTargetOptions = { maxQueue: relayQueue, ...r.options };
+      // The top-level settings apply to map entries too, under their own.
+      if (target.url.startsWith('s3:')) target.s3 = { ...s3, ...r.options.s3 };
+      else target.secret ??= relaySecret;
+      relays.push(target);
+    }
   }
   const signSecret = values['sign-secret'] ?? process.env.BOXSTREAM_SIGN_SECRET;
   if (signSecret === '') fail('the signing secret must not be empty');
   if (values['sign-prefix'] !== undefined && signSecret === undefined) fail('--sign-prefix needs --sign-secret (or BOXSTREAM_SIGN_SECRET)');
+  if (values['sign-ttl'] !== undefined && values.sign === undefined) fail('--sign-ttl goes with --sign');
   if (values.sign !== undefined) {
     // A signed path for an operator or a web app to hand to players.
     if (signSecret === undefined) fail('--sign needs --sign-secret (or BOXSTREAM_SIGN_SECRET)');
@@ -232,7 +267,7 @@ async function main(): Promise<void> {
     try {
       resolveOptions(options);
     } catch (err) {
-      fail(err instanceof Error ? err.message : String(err));
+      fail(optionError(err));
     }
     const given = { ...values, config: undefined, 'print-config': undefined };
     const maps = cli.relay === undefined ? (config?.relays ?? []).map((r) => r.options) : [];
@@ -244,7 +279,7 @@ async function main(): Promise<void> {
     origin = createOrigin(options);
   } catch (err) {
     // Option values the CLI passes on unchecked (profiles, the VOD segment) are checked there.
-    fail(err instanceof Error ? err.message : String(err));
+    fail(optionError(err));
   }
   let running;
   try {

@@ -69,7 +69,7 @@ test('errors name the file, the line and the key, and exit 2', async () => {
     ['unknown.yaml', 'port: 0\nhold_ms: 10\n', /unknown\.yaml:2: hold_ms: not a setting \(did you mean 'hold-ms'\?\)/],
     ['meta.yaml', 'config: other.yaml\n', /meta\.yaml:1: config: not a setting/],
     ['int.yaml', 'port: 0\n\nhold-ms: soon\n', /int\.yaml:3: hold-ms must be a non-negative integer, got 'soon'/],
-    ['float.yaml', 'ttl: 1.5\n', /float\.yaml:1: ttl: 1\.5 is not a whole number/],
+    ['float.yaml', 'ttl: 1.5\n', /float\.yaml:1: 1\.5 is not a whole number written in digits/],
     ['bool.yaml', 'quiet: yes please\n', /bool\.yaml:1: quiet: must be true or false/],
     ['list.yaml', 'cache-prefix:\n  - { prefix: /a/ }\n', /list\.yaml:2: cache-prefix: an entry is \{ prefix, cache-control \}/],
     ['rule.yaml', 'ttl-prefix: [archive=0]\n', /rule\.yaml:1: ttl-prefix must look like \/prefix\/=SECONDS/],
@@ -78,6 +78,15 @@ test('errors name the file, the line and the key, and exit 2', async () => {
     ['syntax.yaml', 'port: [0\n', /syntax\.yaml:2:1: /],
     ['list-top.yaml', '- port: 0\n', /list-top\.yaml:1: the file must be a map of settings/],
     ['dup.yaml', 'port: 0\nport: 1\n', /dup\.yaml:2:1: Map keys must be unique/],
+    ['hex.yaml', 'port: 0x10\n', /hex\.yaml:1: 0x10 is not a whole number written in digits/],
+    ['exp.yaml', 'ttl-prefix:\n  - { prefix: /a/, ttl: 1e3 }\n', /exp\.yaml:2: 1e3 is not a whole number written in digits/],
+    ['tag.yaml', 'sign-secret: !env SECRET\n', /tag\.yaml:1:\d+: .*(tag|Unresolved)/i],
+    ['numstr.yaml', 'ingest-secret: 00042\n', /numstr\.yaml:1: 00042 is not a whole number written in digits|numstr\.yaml:1: ingest-secret: must be a string/],
+    ['dashes.yaml', '--port: 0\n', /dashes\.yaml:1: --port: not a setting \(did you mean 'port'\?\)/],
+    ['timepath.yaml', 'time-path: time\n', /timepath\.yaml:1: time-path must be a path starting with '\/'/],
+    ['signprefix.yaml', 'sign-secret: x\nsign-prefix: [live/]\n', /signprefix\.yaml:2: sign-prefix: .*a directory as keys are written/],
+    ['relaycred.yaml', 'relay: [/a/=http://u:***@b:1]\n', /relaycred\.yaml:1: relay: its credentials were not printed/],
+    ['relaysecret.yaml', 'relay:\n  - url: http://b:1\n    secret: (set, not shown)\n', /relaysecret\.yaml:2: relay: its secret was not printed/],
   ];
   for (const [name, text, reason] of cases) {
     const p = runCli(['--config', file(name, text)]);
@@ -88,6 +97,9 @@ test('errors name the file, the line and the key, and exit 2', async () => {
   const missing = runCli(['--config', join(dir, 'nope.yaml')]);
   assert.is(await missing.exited, 2);
   assert.match(missing.err(), /nope\.yaml: cannot read/);
+  const device = runCli(['--config', '/dev/zero']);
+  assert.is(await device.exited, 2);
+  assert.match(device.err(), /\/dev\/zero: cannot read: not a config file/);
 });
 
 test('--print-config prints every setting, set ones as values and defaults commented, no secrets; it reads back the same', async () => {
@@ -110,7 +122,7 @@ test('--print-config prints every setting, set ones as values and defaults comme
   assert.match(printed, /^hold-ms: 2000$/m);
   assert.match(printed, /^# host: 127\.0\.0\.1$/m);
   assert.match(printed, /^# ttl: 300$/m);
-  assert.match(printed, /^# ingest-secret: \(set, not shown\)$/m);
+  assert.match(printed, /^ingest-secret: \(set, not shown\)$/m);
   assert.not.match(printed, /do-not-print-me/);
   assert.match(printed, /max-queue: 50/);
   // Read back (with the secret given again, as it is not printed): the same settings.
@@ -118,6 +130,22 @@ test('--print-config prints every setting, set ones as values and defaults comme
   assert.is(await again.exited, 0, again.err());
   const body = (text: string): string => text.split('\n').slice(1).join('\n');
   assert.is(body(again.out()), body(printed));
+});
+
+test('a printed config does not start a less protected origin: its secrets must be given again; URL credentials are hidden', async () => {
+  const config = file('secret.yaml', 'sign-secret: keep-me\nrelay: [/live/=http://alice:hunter2@127.0.0.1:9]\n');
+  const p = runCli(['--config', config, '--print-config']);
+  assert.is(await p.exited, 0, p.err());
+  assert.match(p.out(), /^sign-secret: \(set, not shown\)$/m);
+  assert.not.match(p.out(), /keep-me|hunter2/);
+  assert.match(p.out(), /http:\/\/alice:\*\*\*@127\.0\.0\.1:9/);
+  const printed = file('printed-secret.yaml', p.out().replace('alice:***@', ''));
+  const again = runCli(['--config', printed, '--print-config']);
+  assert.is(await again.exited, 2);
+  assert.match(again.err(), /printed-secret\.yaml:\d+: sign-secret: the secret was not printed; give it with --sign-secret, BOXSTREAM_SIGN_SECRET or in the file/);
+  const fromEnv = runCli(['--config', printed, '--print-config'], { BOXSTREAM_SIGN_SECRET: 'keep-me' });
+  assert.is(await fromEnv.exited, 0, fromEnv.err());
+  assert.match(fromEnv.out(), /^# sign-secret: \(from BOXSTREAM_SIGN_SECRET\)$/m);
 });
 
 test('--print-config checks like a start: a bad value exits 2 and prints nothing', async () => {

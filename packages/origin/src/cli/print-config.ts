@@ -3,15 +3,26 @@
 // are never printed.
 import { stringify } from 'yaml';
 import type { RelayTargetOptions } from '../relay/options.js';
+import { NOT_SHOWN, SECRET_KEYS } from './config-file.js';
 import { FLAGS, type Flag, type FlagValues } from './flags.js';
 
-const SECRETS = new Set(['ingest-secret', 'relay-secret', 'sign-secret']);
+/** The environment variable each secret may come from instead. */
+const SECRET_ENV: Readonly<Record<string, string>> = {
+  'ingest-secret': 'BOXSTREAM_INGEST_SECRET',
+  'relay-secret': 'BOXSTREAM_RELAY_SECRET',
+  'sign-secret': 'BOXSTREAM_SIGN_SECRET',
+};
+
+/** A URL with its password hidden (`http://alice:***@b:1`): relays send it as Basic credentials. */
+function hideCredentials(url: string): string {
+  return url.replace(/^(\/[^=]*=)?([a-z0-9+.-]+:\/\/[^/@:]*:)[^/@]*@/i, '$1$2***@');
+}
 
 /** The relay keys of a config file, from the options a relay map gave. */
 function relayMap(options: RelayTargetOptions): Record<string, unknown> {
-  const out: Record<string, unknown> = { url: options.url };
+  const out: Record<string, unknown> = { url: hideCredentials(options.url) };
   if (options.prefix !== undefined) out.prefix = options.prefix;
-  if (options.secret !== undefined) out.secret = '(set, not shown)';
+  if (options.secret !== undefined) out.secret = NOT_SHOWN;
   const numbers: [keyof RelayTargetOptions, string][] = [
     ['maxQueue', 'max-queue'],
     ['maxQueueBytes', 'max-queue-bytes'],
@@ -27,17 +38,22 @@ function relayMap(options: RelayTargetOptions): Record<string, unknown> {
 }
 
 /** The config text for `values` (set by file or flags) and the relay maps of the file. */
-export function printConfig(values: FlagValues, relayMaps: readonly RelayTargetOptions[], head: string): string {
-  const out = [`# ${head}`, '# Set by the config file or by flags; commented lines are defaults.'];
+export function printConfig(values: FlagValues, relayMaps: readonly RelayTargetOptions[], head: string, env: NodeJS.ProcessEnv = process.env): string {
+  const out = [
+    `# ${head}`,
+    '# Set by the config file or by flags; commented lines are defaults. Secrets are not shown:',
+    `# where one says ${NOT_SHOWN}, give it again (here, by its flag or in its environment variable).`,
+  ];
   for (const flag of FLAGS as readonly Flag[]) {
     if (flag.meta) continue;
     const value = values[flag.name];
-    if (SECRETS.has(flag.name)) {
-      out.push(`# ${flag.name}: ${value !== undefined ? '(set, not shown)' : '(none)'}`);
+    if (SECRET_KEYS.has(flag.name)) {
+      const from = SECRET_ENV[flag.name];
+      out.push(value !== undefined ? stringify({ [flag.name]: NOT_SHOWN }).trimEnd() : `# ${flag.name}: ${env[from] !== undefined ? `(from ${from})` : '(none)'}`);
       continue;
     }
     if (flag.name === 'relay' && (value !== undefined || relayMaps.length > 0)) {
-      const entries = [...((value as string[] | undefined) ?? []), ...relayMaps.map(relayMap)];
+      const entries = [...((value as string[] | undefined) ?? []).map(hideCredentials), ...relayMaps.map(relayMap)];
       out.push(stringify({ relay: entries }).trimEnd());
       continue;
     }
