@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatAccessLog, type LogFormat } from './ops/access-log.js';
-import { createOrigin } from './origin.js';
+import { createOrigin, type TlsFiles } from './origin.js';
 import { resolveOptions, type OriginOptions } from './options.js';
 import { signPath } from './egress/signed-urls.js';
 import type { VodProfile } from './vod/options.js';
@@ -218,6 +218,15 @@ async function main(): Promise<void> {
       relays.push(target);
     }
   }
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
+  const tlsFiles = values['tls-cert'] === undefined ? undefined : { cert: values['tls-cert'], key: values['tls-key'] as string };
+  /** The certificate and key as they are on disk now (read again on SIGHUP). */
+  const readTls = (): TlsFiles | undefined => tlsFiles && { cert: readFileSync(tlsFiles.cert), key: readFileSync(tlsFiles.key) };
+  try {
+    readTls();
+  } catch (err) {
+    fail(`--tls-cert/--tls-key: ${(err as Error).message}`);
+  }
   const signSecret = values['sign-secret'] ?? process.env.BOXSTREAM_SIGN_SECRET;
   if (signSecret === '') fail('the signing secret must not be empty');
   if (values['sign-prefix'] !== undefined && signSecret === undefined) fail('--sign-prefix needs --sign-secret (or BOXSTREAM_SIGN_SECRET)');
@@ -283,7 +292,7 @@ async function main(): Promise<void> {
   }
   let running;
   try {
-    running = await origin.listen(listenPort, values.host ?? '127.0.0.1', { ingestPort, ingestHost: values['ingest-host'] });
+    running = await origin.listen(listenPort, values.host ?? '127.0.0.1', { ingestPort, ingestHost: values['ingest-host'], tls: readTls() });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // The usual first-run problem (another origin, or anything else, on 8080): say what to do.
@@ -303,6 +312,16 @@ async function main(): Promise<void> {
     // Uploads in flight finish (bounded by --grace-ms), queued disk writes land, then exit 0.
     running.close(grace).then(() => process.exit(0));
   };
+  // SIGHUP: a renewed certificate for new connections; open ones keep theirs.
+  process.on('SIGHUP', () => {
+    if (tlsFiles === undefined) return;
+    try {
+      running.reloadTls(readTls() as TlsFiles);
+      process.stderr.write('boxstream-origin: SIGHUP, TLS certificate reloaded\n');
+    } catch (err) {
+      process.stderr.write(`boxstream-origin: SIGHUP, TLS certificate NOT reloaded (the old one stays): ${(err as Error).message}\n`);
+    }
+  });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

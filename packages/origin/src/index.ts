@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 export { createOrigin, type Origin, type OriginServer, type RequestHandler, type ListenOptions, type VodView } from './origin.js';
-export type { BoundListener } from './http/server.js';
+export type { BoundListener, TlsFiles } from './http/server.js';
 export type { OriginOptions, AccessLogEntry, ListenerRole } from './options.js';
 export type { StoreView, StoreEvents, StoreStats, RemoveReason } from './store/store.js';
 export type { StoredObject, ObjectState, ObjectKind, ObjectReader } from './store/object.js';

@@ -38,7 +38,7 @@ import { VOD_PREFIX } from './options.js';
 /** A `node:http` request listener. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export type { OriginServer, ListenOptions } from './http/server.js';
+export type { OriginServer, ListenOptions, TlsFiles } from './http/server.js';
 
 /** What `createOrigin()` returns. */
 export interface Origin {

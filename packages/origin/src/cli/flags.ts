@@ -39,6 +39,8 @@ export const FLAGS = [
   { name: 'max-uploads', kind: 'int', arg: '<n>', default: 64, help: 'concurrent uploads, more get 503 (default 64)' },
   { name: 'max-readers', kind: 'int', arg: '<n>', default: 10000, help: 'concurrent readers and held requests, more get 503 (default 10000)' },
   { name: 'dir', kind: 'string', arg: '<path>', help: 'keep completed objects here too: served on a memory miss and after a restart' },
+  { name: 'tls-cert', kind: 'string', arg: '<file>', help: 'serve https with this certificate chain (PEM); reloaded with --tls-key on SIGHUP,\nconnections already open keep theirs' },
+  { name: 'tls-key', kind: 'string', arg: '<file>', help: 'the private key of --tls-cert (PEM)' },
   { name: 'ingest-secret', kind: 'string', arg: '<s>', help: 'require it for PUT/POST/DELETE as Bearer token or Basic password\n(or set BOXSTREAM_INGEST_SECRET, which ps cannot show)' },
   { name: 'ingest-port', kind: 'int', arg: '<n>', help: 'separate listener for PUT/POST/DELETE; the main port then refuses them' },
   { name: 'ingest-host', kind: 'string', arg: '<addr>', default: '127.0.0.1', help: 'address of the ingest listener (default 127.0.0.1)' },

@@ -1,7 +1,8 @@
 // The node:http servers behind Origin.listen(): settings for long live uploads plus slowloris
 // hardening, an optional separate ingest listener (private interface) beside the public egress
 // one, and graceful shutdown (stop accepting, let uploads finish, flush the disk, close).
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { OriginContext } from '../context.js';
 import { insecureIngestWarning } from '../ingest/auth.js';
@@ -17,6 +18,17 @@ export interface ListenOptions {
   ingestPort?: number;
   /** Address of the ingest listener. Default `'127.0.0.1'`. */
   ingestHost?: string;
+  /**
+   * Serve the main listener over TLS (https) with this certificate and key (PEM). The ingest
+   * listener, when split, stays plain HTTP for encoders on a private network. Default: none.
+   */
+  tls?: TlsFiles;
+}
+
+/** A certificate chain and its private key, PEM. */
+export interface TlsFiles {
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 /** One bound listener. */
@@ -25,7 +37,7 @@ export interface BoundListener {
   host: string;
   /** The bound port (the chosen one when listening on port 0). */
   port: number;
-  /** `http://host:port` */
+  /** `http://host:port` (`https://` with TLS) */
   url: string;
 }
 
@@ -39,28 +51,33 @@ export interface OriginServer extends BoundListener {
    * writes (bounded by `graceMs` again), then closes every remaining connection.
    */
   close(graceMs?: number): Promise<void>;
+  /**
+   * Swaps the TLS certificate and key for new connections (connections already open keep
+   * theirs: no reader is dropped). Throws when the pair is unusable, keeping the old one.
+   */
+  reloadTls(tls: TlsFiles): void;
 }
 
 /** Builds a handler for one listener role. */
 export type HandlerFactory = (role: ListenerRole) => RequestListener;
 
-function makeServer(ctx: OriginContext, handler: RequestListener): Server {
-  const server = createServer(
-    {
-      // A live upload or read lasts as long as the stream: no whole-request deadline. Stalled
-      // upload bodies are cut by ingestIdleMs instead.
-      requestTimeout: 0,
-      // Slowloris: a request head must arrive whole within this time, and within this size.
-      headersTimeout: ctx.headersTimeoutMs,
-      maxHeaderSize: ctx.maxHeaderBytes,
-      // headersTimeout is enforced by a sweep over connections; 1 s keeps it close to its value.
-      connectionsCheckingInterval: Math.min(1000, Math.max(100, ctx.headersTimeoutMs / 2)),
-      // Encoders with long segments keep their persistent connection idle between uploads.
-      keepAliveTimeout: 65_000,
-      noDelay: true,
-    },
-    handler,
-  );
+function makeServer(ctx: OriginContext, handler: RequestListener, tls?: TlsFiles): Server {
+  const options: ServerOptions = {
+    // A live upload or read lasts as long as the stream: no whole-request deadline. Stalled
+    // upload bodies are cut by ingestIdleMs instead.
+    requestTimeout: 0,
+    // Slowloris: a request head must arrive whole within this time, and within this size.
+    headersTimeout: ctx.headersTimeoutMs,
+    maxHeaderSize: ctx.maxHeaderBytes,
+    // headersTimeout is enforced by a sweep over connections; 1 s keeps it close to its value.
+    connectionsCheckingInterval: Math.min(1000, Math.max(100, ctx.headersTimeoutMs / 2)),
+    // Encoders with long segments keep their persistent connection idle between uploads.
+    keepAliveTimeout: 65_000,
+    noDelay: true,
+  };
+  // The same server and handler over TLS: https.Server is an http.Server on TLS sockets, so
+  // every reader, cursor and socket rule applies unchanged.
+  const server: Server = tls === undefined ? createServer(options, handler) : createTlsServer({ ...options, cert: tls.cert, key: tls.key }, handler);
   // `Expect: 100-continue`: the handler sends `100 Continue` only once size, auth and limits
   // passed (ingest), so a refused client never starts sending its body.
   server.on('checkContinue', (req, res) => {
@@ -104,14 +121,14 @@ function answerClientError(ctx: OriginContext, err: NodeJS.ErrnoException, socke
   socket.destroy(err);
 }
 
-function bind(server: Server, port: number, host: string): Promise<BoundListener> {
+function bind(server: Server, port: number, host: string, scheme = 'http'): Promise<BoundListener> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.removeListener('error', reject);
       const address = server.address() as AddressInfo;
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      resolve({ server, host: address.address, port: address.port, url: `http://${shownHost}:${address.port}` });
+      resolve({ server, host: address.address, port: address.port, url: `${scheme}://${shownHost}:${address.port}` });
     });
   });
 }
@@ -119,7 +136,8 @@ function bind(server: Server, port: number, host: string): Promise<BoundListener
 /** Starts the egress (or combined) listener and, when asked, the ingest one. */
 export async function listenOrigin(ctx: OriginContext, handlerFor: HandlerFactory, port: number, host: string, options: ListenOptions = {}): Promise<OriginServer> {
   const split = options.ingestPort !== undefined;
-  const main = await bind(makeServer(ctx, handlerFor(split ? 'egress' : 'all')), port, host);
+  const tls = options.tls;
+  const main = await bind(makeServer(ctx, handlerFor(split ? 'egress' : 'all'), tls), port, host, tls === undefined ? 'http' : 'https');
   let ingest: BoundListener | undefined;
   if (split) {
     try {
@@ -132,7 +150,11 @@ export async function listenOrigin(ctx: OriginContext, handlerFor: HandlerFactor
   const warning = insecureIngestWarning((ingest ?? main).host, ctx.auth !== undefined);
   if (warning !== undefined) ctx.warn(warning);
   const servers = ingest === undefined ? [main.server] : [main.server, ingest.server];
-  return { ...main, ingest, close: (graceMs = 1000) => shutdown(ctx, servers, graceMs) };
+  const reloadTls = (files: TlsFiles): void => {
+    if (tls === undefined) throw new Error('this origin listens without TLS: start it with a certificate to reload one');
+    (main.server as TlsServer).setSecureContext({ cert: files.cert, key: files.key });
+  };
+  return { ...main, ingest, close: (graceMs = 1000) => shutdown(ctx, servers, graceMs), reloadTls };
 }
 
 const delay = (ms: number): { promise: Promise<void>; cancel: () => void } => {
