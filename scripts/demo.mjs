@@ -20,7 +20,13 @@ const LADDER = [
 
 const say = (line) => process.stdout.write(`${line}\n`);
 const args = process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--'));
-if (!args.includes('--port')) args.push('--port', '8080');
+if (!args.some((a) => a === '--port' || a.startsWith('--port='))) args.push('--port', '8080');
+// The demo's ffmpeg pushes to an open origin over http: flags that close it would only hang it.
+const closing = args.find((a) => /^--(ingest-port|ingest-secret|sign-secret|sign-prefix|tls-cert|tls-key|config)(=|$)/.test(a));
+if (closing !== undefined) {
+  process.stderr.write(`pnpm demo: ${closing.split('=')[0]} is not for the demo (its ffmpeg pushes to an open origin over http); run the origin with pnpm start instead\n`);
+  process.exit(2);
+}
 
 if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).error !== undefined) {
   process.stderr.write('pnpm demo: needs ffmpeg on PATH (Debian: apt-get install -y ffmpeg)\n');
@@ -58,19 +64,24 @@ function ffmpegArgs(base) {
   ];
 }
 
-/** Resolves with the origin's URL once it prints "listening on". */
+/** Resolves with the origin's URL once it prints "listening on" (within 30 s). */
 function listening(child) {
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the origin did not say "listening on" within 30 s')), 30_000);
     let out = '';
     child.stdout.on('data', function onData(b) {
       out += b;
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m === null) return;
+      clearTimeout(timer);
       child.stdout.off('data', onData);
       child.stdout.resume();
       resolve(m[1]);
     });
-    child.once('exit', (code) => reject(new Error(`the origin exited (${code}) before listening`)));
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the origin exited (${code}) before listening`));
+    });
   });
 }
 
@@ -80,26 +91,46 @@ const status = (url) =>
       res.resume();
       resolve(res.statusCode ?? 0);
     });
+    req.setTimeout(5000, () => req.destroy());
     req.on('error', () => resolve(0));
   });
 
 // Their own process groups: Ctrl-C reaches this script only, which stops ffmpeg first (its
-// uploads end), then the origin, each once. Killed outright, this script takes them along.
-const origin = spawn(process.execPath, [cli, '--quiet', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+// uploads end), then the origin, each once, group and all. If this script is killed outright
+// (SIGKILL) it cannot: their pids are printed so they can be stopped by hand.
+// Secrets in the environment would close the origin to the demo's own ffmpeg and players.
+const env = { ...process.env };
+for (const name of ['BOXSTREAM_INGEST_SECRET', 'BOXSTREAM_SIGN_SECRET']) delete env[name];
+const origin = spawn(process.execPath, [cli, '--quiet', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+origin.on('error', (err) => process.stderr.write(`pnpm demo: cannot start the origin: ${err.message}\n`));
 const originErr = tail(origin);
 let ffmpeg;
 let ffmpegErr = () => '';
 let stopping = false;
 
-/** Stops ffmpeg, then the origin (each SIGTERM, then SIGKILL after 5 s), and exits with `code`. */
+const running = (child) => child !== undefined && child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+
+/** Signals a child's whole process group (it leads one: VOD transcodes of the origin are in it). */
+function signal(child, name) {
+  try {
+    process.kill(-child.pid, name);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Stops ffmpeg, then the origin (each SIGTERM, then SIGKILL after 5 s), and exits with `code`. A second Ctrl-C: at once. */
 async function stop(code) {
-  if (stopping) return;
+  if (stopping) {
+    for (const child of [ffmpeg, origin]) if (running(child)) signal(child, 'SIGKILL');
+    process.exit(code === 0 ? 130 : code);
+  }
   stopping = true;
   for (const child of [ffmpeg, origin]) {
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) continue;
+    if (!running(child)) continue;
     const gone = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    signal(child, 'SIGTERM');
+    const timer = setTimeout(() => signal(child, 'SIGKILL'), 5000);
     await gone;
     clearTimeout(timer);
   }
@@ -110,9 +141,10 @@ process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 process.on('SIGHUP', () => void stop(0));
 process.on('exit', () => {
-  for (const child of [ffmpeg, origin]) if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of [ffmpeg, origin]) if (running(child)) signal(child, 'SIGKILL');
 });
-origin.once('exit', (code) => {
+// 'close', not 'exit': what it wrote last (a busy port, say) is all read by then.
+origin.once('close', (code) => {
   if (stopping) return;
   process.stderr.write(`pnpm demo: the origin exited (${code})\n${originErr()}\n`);
   void stop(1);
@@ -122,12 +154,15 @@ let base;
 try {
   base = await listening(origin);
 } catch (err) {
+  if (stopping) await new Promise(() => {}); // Ctrl-C while starting: stop() exits
   process.stderr.write(`pnpm demo: ${err.message}\n${originErr()}\n`);
-  process.exit(1);
+  await stop(1);
 }
+if (stopping) await new Promise(() => {});
 ffmpeg = spawn('ffmpeg', ffmpegArgs(base), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+ffmpeg.on('error', (err) => process.stderr.write(`pnpm demo: cannot start ffmpeg: ${err.message}\n`));
 ffmpegErr = tail(ffmpeg);
-ffmpeg.once('exit', (code) => {
+ffmpeg.once('close', (code) => {
   if (stopping) return;
   process.stderr.write(`pnpm demo: ffmpeg exited (${code})\n${ffmpegErr()}\n`);
   void stop(1);
@@ -141,8 +176,12 @@ say(`  for other players:  ${base}${CHANNEL}/out.m3u8   ${base}${CHANNEL}/out.mp
 say(`  the stream model:   ${base}/streams`);
 say('');
 // Ready once the generated LL-HLS playlist answers (the first segment is under way).
-for (let i = 0; !stopping && (await status(`${base}${CHANNEL}/out.m3u8`)) !== 200; i++) {
-  if (i === 150) process.stderr.write('pnpm demo: still no playlist after 30 s; is ffmpeg running?\n');
+const deadline = Date.now() + 60_000;
+while (!stopping && (await status(`${base}${CHANNEL}/out.m3u8`)) !== 200) {
+  if (Date.now() > deadline) {
+    process.stderr.write(`pnpm demo: no playlist after 60 s\n${ffmpegErr()}\n${originErr()}\n`);
+    await stop(1);
+  }
   await new Promise((r) => setTimeout(r, 200));
 }
 if (!stopping) say('the stream is up; Ctrl-C stops ffmpeg and the origin');

@@ -47,5 +47,8 @@ export function ensureBuilt(root, cli) {
     runner && /\.[cm]?js$/.test(runner)
       ? spawnSync(process.execPath, [runner, 'run', 'build'], { cwd: root, stdio: 'inherit' })
       : spawnSync(runner && /pnpm/i.test(runner) ? runner : 'pnpm', ['run', 'build'], { cwd: root, stdio: 'inherit', shell });
-  if (build.status !== 0) process.exit(build.status ?? 1);
+  if (build.status !== 0) {
+    if (build.error !== undefined) process.stderr.write(`cannot run the build (pnpm run build): ${build.error.message}\n`);
+    process.exit(build.status ?? 1);
+  }
 }

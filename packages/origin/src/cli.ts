@@ -1,6 +1,7 @@
 // boxstream-origin: run the origin from a shell. The first line printed is
-// "listening on http://HOST:PORT" so scripts can wait for it; then one access log line per request.
+// "listening on http://HOST:PORT" (https with TLS) so scripts can wait for it; then one access log line per request.
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { formatAccessLog, type LogFormat } from './ops/access-log.js';
 import { createOrigin, type TlsFiles } from './origin.js';
@@ -223,9 +224,11 @@ async function main(): Promise<void> {
   /** The certificate and key as they are on disk now (read again on SIGHUP). */
   const readTls = (): TlsFiles | undefined => tlsFiles && { cert: readFileSync(tlsFiles.cert), key: readFileSync(tlsFiles.key) };
   try {
-    readTls();
+    // Read and parsed now, so a wrong file is named here rather than as a failure to listen.
+    const files = readTls();
+    if (files !== undefined) createSecureContext(files);
   } catch (err) {
-    fail(`--tls-cert/--tls-key: ${(err as Error).message}`);
+    fail(`--tls-cert ${tlsFiles?.cert} / --tls-key ${tlsFiles?.key}: ${(err as Error).message}`);
   }
   const signSecret = values['sign-secret'] ?? process.env.BOXSTREAM_SIGN_SECRET;
   if (signSecret === '') fail('the signing secret must not be empty');
@@ -312,9 +315,9 @@ async function main(): Promise<void> {
     // Uploads in flight finish (bounded by --grace-ms), queued disk writes land, then exit 0.
     running.close(grace).then(() => process.exit(0));
   };
-  // SIGHUP: a renewed certificate for new connections; open ones keep theirs.
-  process.on('SIGHUP', () => {
-    if (tlsFiles === undefined) return;
+  // SIGHUP: a renewed certificate for new connections; open ones keep theirs. (Without TLS,
+  // SIGHUP keeps its default: the process ends.)
+  if (tlsFiles !== undefined) process.on('SIGHUP', () => {
     try {
       running.reloadTls(readTls() as TlsFiles);
       process.stderr.write('boxstream-origin: SIGHUP, TLS certificate reloaded\n');

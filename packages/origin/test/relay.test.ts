@@ -503,7 +503,11 @@ test('relay targets are checked: scheme, prefix, numbers, S3 bucket and credenti
 async function startOriginOn(p: number, options: OriginOptions = {}): Promise<TestOrigin> {
   const origin = createOrigin({ holdMs: 300, warn: quiet, ...options });
   const running = await origin.listen(p, '127.0.0.1');
-  return { origin, running, port: running.port, sockets: new Set(), close: () => running.close(0) };
+  const close = async (): Promise<void> => {
+    await running.close(0);
+    origin.close();
+  };
+  return { origin, running, port: running.port, sockets: new Set(), close };
 }
 
 function listen(server: Server): Promise<void> {

@@ -9,6 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOrigin } from '../src/index.js';
@@ -145,6 +146,21 @@ test('reloadTls: new connections get the new certificate, a reader on an old one
   }
 });
 
+test('shutdown with a TLS handshake under way, and plain HTTP sent to the TLS port: closed, nothing crashes', async () => {
+  const { cert, key } = makeCert('g');
+  const origin = createOrigin({ warn: quiet });
+  const running = await origin.listen(0, '127.0.0.1', { tls: { cert, key } });
+  // A client that connects and never says hello, and one that speaks plain HTTP.
+  const silent = netConnect(running.port, '127.0.0.1');
+  await new Promise((r) => silent.once('connect', r));
+  const plain = await http(running.port, 'GET', '/time').catch((e: Error) => e);
+  assert.ok(plain instanceof Error, 'plain HTTP gets no answer on the TLS port');
+  const closed = new Promise((r) => silent.once('close', r));
+  await running.close(0);
+  await closed;
+  origin.close();
+});
+
 test('the CLI: --tls-cert/--tls-key serve https, SIGHUP reloads the files, one without the other exits 2', async () => {
   const a = makeCert('e');
   const b = makeCert('f');
@@ -173,6 +189,11 @@ test('the CLI: --tls-cert/--tls-key serve https, SIGHUP reloads the files, one w
   const half = runCli(['--tls-cert', certFile]);
   assert.is(await half.exited, 2);
   assert.match(half.err(), /--tls-cert and --tls-key go together/);
+  const notPem = join(dir, 'not.pem');
+  writeFileSync(notPem, 'hello');
+  const bad = runCli(['--tls-cert', notPem, '--tls-key', keyFile]);
+  assert.is(await bad.exited, 2);
+  assert.match(bad.err(), /--tls-cert .*not\.pem/);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -58,6 +58,9 @@ export interface OriginServer extends BoundListener {
   reloadTls(tls: TlsFiles): void;
 }
 
+/** Each server's raw sockets (see makeServer). */
+const allSockets = new WeakMap<Server, Set<Socket>>();
+
 /** Builds a handler for one listener role. */
 export type HandlerFactory = (role: ListenerRole) => RequestListener;
 
@@ -70,14 +73,26 @@ function makeServer(ctx: OriginContext, handler: RequestListener, tls?: TlsFiles
     headersTimeout: ctx.headersTimeoutMs,
     maxHeaderSize: ctx.maxHeaderBytes,
     // headersTimeout is enforced by a sweep over connections; 1 s keeps it close to its value.
-    connectionsCheckingInterval: Math.min(1000, Math.max(100, ctx.headersTimeoutMs / 2)),
+    connectionsCheckingInterval: Math.floor(Math.min(1000, Math.max(100, ctx.headersTimeoutMs / 2))),
     // Encoders with long segments keep their persistent connection idle between uploads.
     keepAliveTimeout: 65_000,
     noDelay: true,
   };
   // The same server and handler over TLS: https.Server is an http.Server on TLS sockets, so
   // every reader, cursor and socket rule applies unchanged.
-  const server: Server = tls === undefined ? createServer(options, handler) : createTlsServer({ ...options, cert: tls.cert, key: tls.key }, handler);
+  // The TLS handshake gets the time a request head gets (Node's default would be 120 s).
+  const handshakeTimeout = ctx.headersTimeoutMs > 0 ? ctx.headersTimeoutMs : undefined;
+  const server: Server = tls === undefined ? createServer(options, handler) : createTlsServer({ ...options, cert: tls.cert, key: tls.key, handshakeTimeout }, handler);
+  // Every accepted socket, handshake done or not: shutdown cuts what the HTTP layer does not
+  // know of yet (a TLS handshake in progress, or one finished after the last sweep).
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  allSockets.set(server, sockets);
+  // An accept error (out of file descriptors) must not end the process.
+  server.on('error', (err) => ctx.warn(`listener error: ${err.message}`));
   // `Expect: 100-continue`: the handler sends `100 Continue` only once size, auth and limits
   // passed (ingest), so a refused client never starts sending its body.
   server.on('checkContinue', (req, res) => {
@@ -107,7 +122,8 @@ const CLIENT_ERROR_STATUS: Readonly<Record<string, string>> = {
 function answerClientError(ctx: OriginContext, err: NodeJS.ErrnoException, socket: Socket): void {
   // Write only on a connection nothing was sent on yet (Node's own rule): a response already
   // under way on it would be corrupted by a second status line.
-  if (err.code !== 'ECONNRESET' && socket.writable && socket.bytesWritten === 0) {
+  const handshaking = (socket as Socket & { encrypted?: boolean; secureConnecting?: boolean }).secureConnecting === true;
+  if (err.code !== 'ECONNRESET' && !handshaking && socket.writable && socket.bytesWritten === 0) {
     let head = `HTTP/1.1 ${CLIENT_ERROR_STATUS[err.code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\nCache-Control: no-store\r\nContent-Length: 0\r\n`;
     // The request's Origin is unknown here (its head did not parse), so a listed-origins policy adds nothing.
     const cors = ctx.cors.headers(undefined);
@@ -179,7 +195,13 @@ async function shutdown(ctx: OriginContext, servers: Server[], graceMs: number):
     await Promise.race([Promise.all(flushes), flush.promise]);
     flush.cancel();
   }
-  // Whatever is still connected now (readers, held requests, uploads past the grace) is cut.
-  for (const s of servers) s.closeAllConnections();
+  // Nothing new will arrive: relays stop retrying what is left (counted as it is).
+  ctx.relays?.close();
+  // Whatever is still connected now (readers, held requests, uploads past the grace) is cut,
+  // and sockets the HTTP layer does not track (a TLS handshake under way) with them.
+  for (const s of servers) {
+    s.closeAllConnections();
+    for (const socket of allSockets.get(s) ?? []) socket.destroy();
+  }
   await Promise.all(closed);
 }
