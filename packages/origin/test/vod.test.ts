@@ -218,7 +218,8 @@ test('with maxJobs 1, three uploads transcode one after the other, in order', as
     most = Math.max(most, o.origin.vod!.jobs().filter((j) => j.state === 'transcoding').length);
   });
   for (const name of ['a', 'b', 'c']) assert.is((await put(o.port, `/vod/${name}`, bytes)).status, 202);
-  assert.equal(o.origin.vod!.jobs().map((j) => j.state), ['transcoding', 'queued', 'queued']);
+  // (No snapshot of the states here: a 2 s file may be done before the third upload is in. The
+  // start and end times below show the order, and `most` that no two ran at once.)
   for (const name of ['a', 'b', 'c']) await whenSettled(name);
   const [a, b, c] = ['a', 'b', 'c'].map((n) => job(n)!);
   assert.equal([a.state, b.state, c.state], ['done', 'done', 'done']);
