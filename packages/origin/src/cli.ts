@@ -11,7 +11,7 @@ import type { VodProfile } from './vod/options.js';
 import type { TtlRule } from './store/retention.js';
 import type { CacheRule } from './egress/headers.js';
 import type { RelayTargetOptions, S3Options } from './relay/options.js';
-import { ConfigError, loadConfig, type ConfigFile } from './cli/config-file.js';
+import { ConfigError, loadConfig, SECRET_ENV, type ConfigFile } from './cli/config-file.js';
 import { parseArgsOptions, usage, type FlagValues, type Values } from './cli/flags.js';
 import { printConfig } from './cli/print-config.js';
 
@@ -157,10 +157,9 @@ async function main(): Promise<void> {
     for (const [name, line] of config.lines) if (cli[name] === undefined) fromFile.set(name, `${config.path}:${line}`);
     // A printed config stands in for its secrets: each must be given again, or the origin would
     // start less protected than the one that printed it.
-    const envOf: Record<string, string> = { 'ingest-secret': 'BOXSTREAM_INGEST_SECRET', 'relay-secret': 'BOXSTREAM_RELAY_SECRET', 'sign-secret': 'BOXSTREAM_SIGN_SECRET' };
     for (const [name, line] of config.unprinted) {
-      if (cli[name] === undefined && process.env[envOf[name]] === undefined) {
-        process.stderr.write(`boxstream-origin: ${config.path}:${line}: ${name}: the secret was not printed; give it with --${name}, ${envOf[name]} or in the file\n`);
+      if (cli[name] === undefined && process.env[SECRET_ENV[name]] === undefined) {
+        process.stderr.write(`boxstream-origin: ${config.path}:${line}: ${name}: the secret was not printed; give it with --${name}, ${SECRET_ENV[name]} or in the file\n`);
         process.exit(2);
       }
     }

@@ -1,8 +1,8 @@
 // Test helpers: an origin on an ephemeral port, raw sockets that see the exact bytes on the
 // wire (status line, chunk framing, whether the terminating chunk came), and small HTTP calls.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request, type IncomingHttpHeaders } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { createServer, request, type IncomingHttpHeaders } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Parser } from 'boxstream';
@@ -50,6 +50,15 @@ export async function startOrigin(options: OriginOptions = {}): Promise<TestOrig
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A port nothing listens on (bound, then released). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
 
 /** Polls `predicate` (tests only: the origin itself never polls). */
 export async function waitUntil(predicate: () => boolean, ms = 3000, what = 'condition'): Promise<void> {

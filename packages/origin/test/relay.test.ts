@@ -8,22 +8,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createOrigin, type OriginOptions } from '../src/index.js';
 import { resolveRelayTarget, type RelayTargetOptions } from '../src/relay/options.js';
-import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, startOrigin, waitUntil, type TestOrigin } from './helpers.js';
+import { ChunkedUpload, fixture, fixtureChunks, freePort, http, put, rawGet, startOrigin, waitUntil, type TestOrigin } from './helpers.js';
 
 const quiet = (): void => {};
 const segment = fixture('lldash-segment.m4s');
 const chunks = fixtureChunks();
 const init = fixture('lldash-init.mp4');
 const mpd = fixture('lldash.mpd');
-
-/** A port nothing listens on (bound, then released). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Origin A relaying everything to `url` (fast backoff so tests do not wait long). */
 function relaying(url: string, extra: Partial<RelayTargetOptions> = {}, warn: (m: string) => void = quiet): Promise<TestOrigin> {

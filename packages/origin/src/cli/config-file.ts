@@ -24,8 +24,13 @@ export interface ConfigFile {
 /** What `--print-config` writes in place of a secret; a file holding it has no secret there. */
 export const NOT_SHOWN = '(set, not shown)';
 
-/** Keys whose values are secrets. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['ingest-secret', 'relay-secret', 'sign-secret']);
+/** Keys whose values are secrets, and the environment variable each may come from instead. */
+export const SECRET_ENV: Readonly<Record<string, string>> = {
+  'ingest-secret': 'BOXSTREAM_INGEST_SECRET',
+  'relay-secret': 'BOXSTREAM_RELAY_SECRET',
+  'sign-secret': 'BOXSTREAM_SIGN_SECRET',
+};
+export const SECRET_KEYS: ReadonlySet<string> = new Set(Object.keys(SECRET_ENV));
 
 /** Larger than any config file: a mistaken path (a device, a video) is refused, not read. */
 const MAX_CONFIG_BYTES = 1024 * 1024;

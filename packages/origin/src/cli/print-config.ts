@@ -3,15 +3,8 @@
 // are never printed.
 import { stringify } from 'yaml';
 import type { RelayTargetOptions } from '../relay/options.js';
-import { NOT_SHOWN, SECRET_KEYS } from './config-file.js';
+import { NOT_SHOWN, SECRET_ENV, SECRET_KEYS } from './config-file.js';
 import { FLAGS, type Flag, type FlagValues } from './flags.js';
-
-/** The environment variable each secret may come from instead. */
-const SECRET_ENV: Readonly<Record<string, string>> = {
-  'ingest-secret': 'BOXSTREAM_INGEST_SECRET',
-  'relay-secret': 'BOXSTREAM_RELAY_SECRET',
-  'sign-secret': 'BOXSTREAM_SIGN_SECRET',
-};
 
 /** A URL with its password hidden (`http://alice:***@b:1`): relays send it as Basic credentials. */
 function hideCredentials(url: string): string {

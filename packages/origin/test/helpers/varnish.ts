@@ -4,11 +4,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, sleep, waitUntil } from '../helpers.js';
 
 export const VARNISH_DIR = fileURLToPath(new URL('../../varnish/', import.meta.url));
 
@@ -27,29 +26,10 @@ export function requireProgram(name: string): string {
   return found;
 }
 
-/** A port nothing listens on (bound, then released). */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 function run(file: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${file} ${args.join(' ')}: ${err.message} ${stderr}`)) : resolve(stdout)));
   });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(predicate: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 export interface Varnish {
@@ -124,7 +104,7 @@ export async function startVarnish(options: VarnishOptions): Promise<Varnish> {
       proc.stdout!.on('data', (b: Buffer) => (output += b));
       proc.stderr!.on('data', (b: Buffer) => (output += b));
       const gone = (): boolean => failed || proc.exitCode !== null || proc.signalCode !== null;
-      await until(() => /Child launched OK/.test(output) || gone(), 20_000, 'varnishd to start');
+      await waitUntil(() => /Child launched OK/.test(output) || gone(), 20_000, 'varnishd to start');
       if (gone()) {
         // Someone took the port between freePort() and the bind: try another one.
         if (attempt < 3 && /Could not get socket|Address already in use/i.test(output)) continue;
