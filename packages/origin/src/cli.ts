@@ -219,6 +219,7 @@ async function main(): Promise<void> {
     }
   }
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
+  if (values['no-http2'] === true && values['tls-cert'] === undefined) fail('--no-http2 goes with --tls-cert (HTTP/2 is offered over TLS only)');
   const tlsFiles = values['tls-cert'] === undefined ? undefined : { cert: values['tls-cert'], key: values['tls-key'] as string };
   /** The certificate and key as they are on disk now (read again on SIGHUP). */
   const readTls = (): TlsFiles | undefined => tlsFiles && { cert: readFileSync(tlsFiles.cert), key: readFileSync(tlsFiles.key) };
@@ -294,7 +295,7 @@ async function main(): Promise<void> {
   }
   let running;
   try {
-    running = await origin.listen(listenPort, values.host ?? '127.0.0.1', { ingestPort, ingestHost: values['ingest-host'], tls: readTls() });
+    running = await origin.listen(listenPort, values.host ?? '127.0.0.1', { ingestPort, ingestHost: values['ingest-host'], tls: readTls(), http2: values['no-http2'] !== true });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // The usual first-run problem (another origin, or anything else, on 8080): say what to do.

@@ -28,6 +28,8 @@ export interface AccessLogEntry {
   aborted: boolean;
   /** The client's address. */
   remote?: string;
+  /** The request's HTTP version: `'1.1'`, `'1.0'` or `'2.0'`. */
+  http?: string;
   /** The Basic user name of an authenticated ingest request. */
   user?: string;
 }

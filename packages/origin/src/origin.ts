@@ -7,6 +7,7 @@ import { CachePolicy } from './egress/headers.js';
 import { handleRead } from './egress/read.js';
 import { ALLOWED_METHODS, CorsPolicy } from './http/cors.js';
 import { whenDone } from './http/lifetime.js';
+import { isHttp2 } from './http/protocol.js';
 import { parseRequestPath } from './http/paths.js';
 import { expectContinue, isLingering, refuse, sendBody, sendEmpty, sendText } from './http/respond.js';
 import { Router, type Exchange, type Route } from './http/router.js';
@@ -243,8 +244,10 @@ export function createOrigin(options: OriginOptions = {}): Origin {
 
 function handle(ctx: OriginContext, router: Router, req: IncomingMessage, res: ServerResponse): void {
   // Sent after a refused body on a connection that is closing: never run it.
-  if (isLingering(req.socket)) return void req.resume();
+  if (!isHttp2(req) && isLingering(req.socket)) return void req.resume();
   const started = performance.now();
+  // Read now: an HTTP/2 stream no longer knows its socket once it closed.
+  const remote = req.socket.remoteAddress;
   const tally = openTally(res);
   // A path token grants reading until it expires: never in the log, even for a refused target.
   const target = req.url ?? '';
@@ -263,7 +266,8 @@ function handle(ctx: OriginContext, router: Router, req: IncomingMessage, res: S
       chunks: tally.chunks,
       durationMs: performance.now() - started,
       aborted: !res.writableFinished,
-      remote: req.socket.remoteAddress,
+      remote,
+      http: req.httpVersion,
       user: tally.user,
     });
   });

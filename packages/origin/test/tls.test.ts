@@ -4,9 +4,9 @@
 // made by Debian's openssl in a temporary directory.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { connect as netConnect } from 'node:net';
@@ -14,23 +14,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOrigin } from '../src/index.js';
 import { fixture, fixtureChunks, http, runCli, waitUntil } from './helpers.js';
+import { makeCertificate } from './helpers/certificate.js';
 
 const quiet = (): void => {};
 const segment = fixture('lldash-segment.m4s');
 const chunks = fixtureChunks();
 const dir = mkdtempSync(join(tmpdir(), 'boxstream-tls-'));
 
-/** A self-signed certificate for 127.0.0.1 and localhost, from openssl. */
-function makeCert(name: string): { cert: Buffer; key: Buffer; certFile: string; keyFile: string } {
-  const certFile = join(dir, `${name}.pem`);
-  const keyFile = join(dir, `${name}-key.pem`);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', `/CN=boxstream test ${name}`, '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', keyFile, '-out', certFile,
-  ], { stdio: 'ignore' });
-  return { cert: readFileSync(certFile), key: readFileSync(keyFile), certFile, keyFile };
-}
+const makeCert = (name: string) => makeCertificate(dir, name);
 
 /** The SHA-256 fingerprint of the certificate a new connection to `port` is shown. */
 function fingerprint(port: number): Promise<string> {

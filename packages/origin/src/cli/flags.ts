@@ -41,6 +41,7 @@ export const FLAGS = [
   { name: 'dir', kind: 'string', arg: '<path>', help: 'keep completed objects here too: served on a memory miss and after a restart' },
   { name: 'tls-cert', kind: 'string', arg: '<file>', help: 'serve https with this certificate chain (PEM); reloaded with --tls-key on SIGHUP,\nconnections already open keep theirs' },
   { name: 'tls-key', kind: 'string', arg: '<file>', help: 'the private key of --tls-cert (PEM)' },
+  { name: 'no-http2', kind: 'bool', default: false, help: 'with --tls-cert: HTTP/1.1 only (by default players get HTTP/2 by ALPN,\nHTTP/1.1 clients such as ffmpeg still connect)' },
   { name: 'ingest-secret', kind: 'string', arg: '<s>', help: 'require it for PUT/POST/DELETE as Bearer token or Basic password\n(or set BOXSTREAM_INGEST_SECRET, which ps cannot show)' },
   { name: 'ingest-port', kind: 'int', arg: '<n>', help: 'separate listener for PUT/POST/DELETE; the main port then refuses them' },
   { name: 'ingest-host', kind: 'string', arg: '<addr>', default: '127.0.0.1', help: 'address of the ingest listener (default 127.0.0.1)' },

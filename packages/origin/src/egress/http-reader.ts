@@ -1,10 +1,13 @@
 // A response that reads an object through a cursor: the cursor's sink over a ServerResponse.
 // Each unit is written once, in the tick it was published, to every reader that is caught up;
 // a reader whose socket is full waits for 'drain' and catches up from the unit list. No copies,
-// no timers while the reader keeps up; while it waits for 'drain', its socket's own inactivity
-// timeout (`readerStallMs`) is armed, so a client that stops reading cannot hold the object.
+// no timers while the reader keeps up; while it waits for 'drain', its own inactivity timeout
+// (`readerStallMs`: the socket's over HTTP/1.1, the stream's over HTTP/2, where 'drain' also
+// waits for the client's flow-control window) is armed, so a client that stops reading cannot
+// hold the object.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { whenDone } from '../http/lifetime.js';
+import { abortResponse, http2Stream, resetAfterFlush } from '../http/protocol.js';
 import type { OriginMetrics } from '../ops/metrics.js';
 import type { RequestTally } from '../http/tally.js';
 import { ObjectCursor, type CursorRange, type CursorSink } from '../store/cursor.js';
@@ -96,10 +99,10 @@ export class HttpReader implements CursorSink {
 
   private broken(): void {
     this.cursor.close();
-    this.res.destroy();
+    abortResponse(this.res);
   }
 
-  /** One inactivity timeout on the socket while this reader waits for 'drain' (none while it keeps up). */
+  /** One inactivity timeout on the socket (HTTP/2: the stream) while this reader waits for 'drain' (none while it keeps up). */
   private armStall(): void {
     const ms = this.ctx.readerStallMs;
     if (ms <= 0) return;
@@ -118,7 +121,8 @@ export class HttpReader implements CursorSink {
   };
 
   private readonly onDrain = (): void => {
-    if (this.stallListening) this.res.socket?.setTimeout(0);
+    // 'drain' comes only to the response writing now, so the socket or stream is its own.
+    if (this.stallListening) this.res.setTimeout(0);
     this.cursor.resume();
   };
 
@@ -148,12 +152,15 @@ function flushPendingHeaders(): void {
 
 /**
  * Ends a chunked response without its terminating zero-length chunk: the bytes already written
- * are flushed, then the connection is closed, so the player sees a truncated body and knows the
- * object is incomplete. A response still queued behind another one on a pipelined connection
+ * are flushed, then the connection is closed (HTTP/2: the stream is reset, not ended), so the
+ * player sees a truncated body and knows the object is incomplete. A response still queued behind another one on a pipelined connection
  * is cut when its turn comes, once Node has flushed what it buffered for it. A client that does
  * not read what is left is dropped after `stallMs` without progress (`0`: never).
  */
 export function cutResponse(res: ServerResponse, stallMs: number): void {
+  // HTTP/2: the stream is reset after its bytes went out; the session and its other streams stay.
+  const stream = http2Stream(res);
+  if (stream !== undefined) return resetAfterFlush(stream, stallMs);
   const socket = res.socket;
   if (socket === null) {
     if (!res.destroyed) res.once('socket', () => process.nextTick(cutResponse, res, stallMs));

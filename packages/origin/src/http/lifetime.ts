@@ -4,9 +4,11 @@
 // request's own 'close' fires as soon as its body was read, so neither event alone will do.
 // Every per-request cleanup (readers, held requests, upload counts, the access log) hangs off
 // this one mechanism: the response's 'close', plus ONE 'close' listener per socket that settles
-// every request still open on it.
+// every request still open on it. An HTTP/2 response is its own stream, whose 'close' always
+// comes (the session's end closes every stream): no socket to watch there.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { isGone, isHttp2 } from './protocol.js';
 
 /** One request's cleanups, run once. */
 class Life {
@@ -53,7 +55,7 @@ function settleAll(this: Socket): void {
 export function whenDone(req: IncomingMessage, res: ServerResponse, fn: () => void): void {
   let life = lives.get(res);
   if (life === undefined) {
-    const socket = req.socket as Socket | null;
+    const socket = isHttp2(req) ? null : (req.socket as Socket | null);
     let open: Set<Life> | undefined;
     if (socket != null) {
       open = openBySocket.get(socket);
@@ -67,7 +69,7 @@ export function whenDone(req: IncomingMessage, res: ServerResponse, fn: () => vo
     open?.add(life);
     lives.set(res, life);
     // Already gone: its 'close' may have been emitted before we listened.
-    if (socket == null || socket.destroyed) setImmediate(life.end);
+    if (isGone(req, res)) setImmediate(life.end);
   }
   life.add(fn);
 }

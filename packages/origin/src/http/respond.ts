@@ -1,7 +1,9 @@
 // Small answers that are not object bodies: errors, 404s, empty successes, and refusals of a
 // request whose body is still coming (closed lingeringly, so the client reads the status).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import { abortResponse, http2Stream, stopRequestBody } from './protocol.js';
 import { countSent } from './tally.js';
 
 /**
@@ -10,7 +12,7 @@ import { countSent } from './tally.js';
  */
 export function sendText(res: ServerResponse, status: number, text: string, headers?: Record<string, string>): void {
   if (res.headersSent) {
-    res.destroy();
+    abortResponse(res);
     return;
   }
   const body = Buffer.from(text.endsWith('\n') ? text : text + '\n');
@@ -57,9 +59,18 @@ export const LINGER_BYTES = 16 * 1024 * 1024;
  * reset, and a client that had not read the answer yet loses it: curl and ffmpeg then report
  * "connection reset" instead of 401 or 413. So the connection is half-closed after the answer
  * and the rest of the body is read and dropped until the client closes its side, the body ends,
- * or LINGER_MS / LINGER_BYTES run out; only then is the socket destroyed.
+ * or LINGER_MS / LINGER_BYTES run out; only then is the socket destroyed. Over HTTP/2 the same
+ * is done to the stream alone (see dropBodyThenStop), and the session carries on.
  */
 export function refuse(req: IncomingMessage, res: ServerResponse, status: number, text: string, headers?: Record<string, string>, close = false): void {
+  // HTTP/2: only this stream ends; the session goes on (and has no Connection header).
+  const stream = http2Stream(res);
+  if (stream !== undefined) {
+    sendText(res, status, text, headers);
+    // (A request without a body ended with its headers; `complete` waits for a read that never comes.)
+    if (!stream.endAfterHeaders && !req.complete) dropBodyThenStop(req, stream);
+    return;
+  }
   // No body to come (a GET with a bad path, a PATCH): an ordinary answer, the connection stays
   // (unless `close`).
   if (!hasBody(req)) return sendText(res, status, text, close ? { ...headers, Connection: 'close' } : headers);
@@ -107,6 +118,29 @@ function lingerAfterAnswer(req: IncomingMessage, socket: Socket | null): void {
     req.once('end', stop);
     req.resume();
   };
+}
+
+/**
+ * HTTP/2's linger: the rest of a refused body is read and dropped (flow control lets the client
+ * send it quickly) until it ends, or LINGER_MS / LINGER_BYTES run out; then RST_STREAM NO_ERROR
+ * asks the client to stop (RFC 9113, 8.1). Resetting at once is allowed too, but some clients
+ * (Node's own) then never finish their request, and a peer that keeps sending on a reset stream
+ * counts against its session's invalid frames.
+ */
+function dropBodyThenStop(req: IncomingMessage, stream: ServerHttp2Stream): void {
+  let dropped = 0;
+  const stop = (): void => {
+    clearTimeout(timer);
+    stopRequestBody(stream);
+  };
+  const timer = setTimeout(stop, LINGER_MS);
+  req.once('end', () => clearTimeout(timer));
+  stream.once('close', () => clearTimeout(timer));
+  req.on('data', (piece: Buffer) => {
+    dropped += piece.byteLength;
+    if (dropped > LINGER_BYTES) stop();
+  });
+  req.resume();
 }
 
 /**

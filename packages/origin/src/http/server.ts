@@ -1,7 +1,9 @@
 // The node:http servers behind Origin.listen(): settings for long live uploads plus slowloris
 // hardening, an optional separate ingest listener (private interface) beside the public egress
-// one, and graceful shutdown (stop accepting, let uploads finish, flush the disk, close).
+// one, TLS with HTTP/2 for players (HTTP/1.1 by ALPN on the same port), and graceful shutdown
+// (stop accepting, let uploads finish, flush the disk, close).
 import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
+import { constants, createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { OriginContext } from '../context.js';
@@ -23,6 +25,11 @@ export interface ListenOptions {
    * listener, when split, stays plain HTTP for encoders on a private network. Default: none.
    */
   tls?: TlsFiles;
+  /**
+   * With `tls`: offer HTTP/2 by ALPN (HTTP/1.1 stays for clients that do not ask for it, such
+   * as ffmpeg). `false` serves HTTP/1.1 only. Default `true`.
+   */
+  http2?: boolean;
 }
 
 /** A certificate chain and its private key, PEM. */
@@ -31,9 +38,12 @@ export interface TlsFiles {
   key: string | Buffer;
 }
 
+/** A listener's server: node:http, node:https, or node:http2's secure server (HTTP/2 + HTTP/1.1). */
+export type AnyServer = Server | TlsServer | Http2SecureServer;
+
 /** One bound listener. */
 export interface BoundListener {
-  server: Server;
+  server: AnyServer;
   host: string;
   /** The bound port (the chosen one when listening on port 0). */
   port: number;
@@ -58,13 +68,27 @@ export interface OriginServer extends BoundListener {
   reloadTls(tls: TlsFiles): void;
 }
 
-/** Each server's raw sockets (see makeServer). */
-const allSockets = new WeakMap<Server, Set<Socket>>();
+/** Each server's raw sockets, and its HTTP/2 sessions (see makeServer). */
+const allSockets = new WeakMap<AnyServer, Set<Socket>>();
+const allSessions = new WeakMap<AnyServer, Set<ServerHttp2Session>>();
 
 /** Builds a handler for one listener role. */
 export type HandlerFactory = (role: ListenerRole) => RequestListener;
 
-function makeServer(ctx: OriginContext, handler: RequestListener, tls?: TlsFiles): Server {
+/** How long an idle connection is kept: HTTP/1.1 keep-alive, and an HTTP/2 session without frames. */
+const IDLE_CONNECTION_MS = 65_000;
+/**
+ * Streams one HTTP/2 session may have open at once (nginx's default too). A player needs a few
+ * (a blocking playlist reload and a part per rendition); a tab of several players a few dozen.
+ */
+export const HTTP2_MAX_STREAMS = 128;
+
+interface MakeOptions {
+  tls?: TlsFiles;
+  http2?: boolean;
+}
+
+function makeServer(ctx: OriginContext, handler: RequestListener, { tls, http2 = true }: MakeOptions = {}): AnyServer {
   const options: ServerOptions = {
     // A live upload or read lasts as long as the stream: no whole-request deadline. Stalled
     // upload bodies are cut by ingestIdleMs instead.
@@ -75,14 +99,15 @@ function makeServer(ctx: OriginContext, handler: RequestListener, tls?: TlsFiles
     // headersTimeout is enforced by a sweep over connections; 1 s keeps it close to its value.
     connectionsCheckingInterval: Math.floor(Math.min(1000, Math.max(100, ctx.headersTimeoutMs / 2))),
     // Encoders with long segments keep their persistent connection idle between uploads.
-    keepAliveTimeout: 65_000,
+    keepAliveTimeout: IDLE_CONNECTION_MS,
     noDelay: true,
   };
-  // The same server and handler over TLS: https.Server is an http.Server on TLS sockets, so
-  // every reader, cursor and socket rule applies unchanged.
   // The TLS handshake gets the time a request head gets (Node's default would be 120 s).
   const handshakeTimeout = ctx.headersTimeoutMs > 0 ? ctx.headersTimeoutMs : undefined;
-  const server: Server = tls === undefined ? createServer(options, handler) : createTlsServer({ ...options, cert: tls.cert, key: tls.key, handshakeTimeout }, handler);
+  let server: AnyServer;
+  if (tls === undefined) server = createServer(options, handler);
+  else if (!http2) server = createTlsServer({ ...options, cert: tls.cert, key: tls.key, handshakeTimeout }, handler);
+  else server = makeHttp2Server(ctx, handler, options, tls, handshakeTimeout);
   // Every accepted socket, handshake done or not: shutdown cuts what the HTTP layer does not
   // know of yet (a TLS handshake in progress, or one finished after the last sweep).
   const sockets = new Set<Socket>();
@@ -92,7 +117,7 @@ function makeServer(ctx: OriginContext, handler: RequestListener, tls?: TlsFiles
   });
   allSockets.set(server, sockets);
   // An accept error (out of file descriptors) must not end the process.
-  server.on('error', (err) => ctx.warn(`listener error: ${err.message}`));
+  server.on('error', (err: Error) => ctx.warn(`listener error: ${err.message}`));
   // `Expect: 100-continue`: the handler sends `100 Continue` only once size, auth and limits
   // passed (ingest), so a refused client never starts sending its body.
   server.on('checkContinue', (req, res) => {
@@ -109,6 +134,43 @@ function makeServer(ctx: OriginContext, handler: RequestListener, tls?: TlsFiles
   // Requests Node refuses before any handler runs (bad framing, CL+TE, head too large or too
   // slow): the same answers Node would write, plus CORS so a browser player can read them.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(ctx, err, socket));
+  return server;
+}
+
+/**
+ * HTTP/2 by ALPN with HTTP/1.1 beside it on the same port, running the same handler: node:http2's
+ * compatibility API hands each HTTP/2 stream over as a request and a response shaped like
+ * node:http's, so every route, cursor and limit applies unchanged (see protocol.ts for the few
+ * places where a stream is not a connection).
+ */
+function makeHttp2Server(ctx: OriginContext, handler: RequestListener, options: ServerOptions, tls: TlsFiles, handshakeTimeout: number | undefined): Http2SecureServer {
+  const listener = handler as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+  const server = createSecureServer(
+    {
+      allowHTTP1: true,
+      cert: tls.cert,
+      key: tls.key,
+      handshakeTimeout,
+      noDelay: true,
+      settings: { maxConcurrentStreams: HTTP2_MAX_STREAMS, maxHeaderListSize: ctx.maxHeaderBytes },
+    },
+    listener,
+  );
+  // HTTP/1.1 connections on this server are served by node:http's connection handling, which
+  // reads its settings from these properties (Node's own defaults here would cut any request
+  // after 5 minutes: a live upload or read lasts as long as the stream).
+  const http1 = server as unknown as Record<string, unknown>;
+  for (const name of ['requestTimeout', 'headersTimeout', 'maxHeaderSize', 'connectionsCheckingInterval', 'keepAliveTimeout'] as const) http1[name] = options[name];
+  const sessions = new Set<ServerHttp2Session>();
+  allSessions.set(server, sessions);
+  server.on('session', (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    // An idle session is closed gracefully (GOAWAY): a stream still open finishes first.
+    session.setTimeout(IDLE_CONNECTION_MS, () => session.close());
+    // A session broken by its peer just ends; its streams are settled by their own 'close'.
+    session.on('error', () => {});
+  });
   return server;
 }
 
@@ -137,7 +199,7 @@ function answerClientError(ctx: OriginContext, err: NodeJS.ErrnoException, socke
   socket.destroy(err);
 }
 
-function bind(server: Server, port: number, host: string, scheme = 'http'): Promise<BoundListener> {
+function bind(server: AnyServer, port: number, host: string, scheme = 'http'): Promise<BoundListener> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -153,7 +215,7 @@ function bind(server: Server, port: number, host: string, scheme = 'http'): Prom
 export async function listenOrigin(ctx: OriginContext, handlerFor: HandlerFactory, port: number, host: string, options: ListenOptions = {}): Promise<OriginServer> {
   const split = options.ingestPort !== undefined;
   const tls = options.tls;
-  const main = await bind(makeServer(ctx, handlerFor(split ? 'egress' : 'all'), tls), port, host, tls === undefined ? 'http' : 'https');
+  const main = await bind(makeServer(ctx, handlerFor(split ? 'egress' : 'all'), { tls, http2: options.http2 }), port, host, tls === undefined ? 'http' : 'https');
   let ingest: BoundListener | undefined;
   if (split) {
     try {
@@ -179,12 +241,17 @@ const delay = (ms: number): { promise: Promise<void>; cancel: () => void } => {
   return { promise, cancel: () => clearTimeout(timer) };
 };
 
-async function shutdown(ctx: OriginContext, servers: Server[], graceMs: number): Promise<void> {
+async function shutdown(ctx: OriginContext, servers: AnyServer[], graceMs: number): Promise<void> {
   ctx.lifecycle.draining = true;
   // Work of our own that feeds the listeners (VOD transcodes) stops first.
   for (const stop of ctx.lifecycle.onDrain) stop();
   const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-  for (const s of servers) s.closeIdleConnections();
+  for (const s of servers) {
+    // HTTP/1.1: idle keep-alive connections close now. HTTP/2: GOAWAY, so clients open no new
+    // streams here, while the ones under way go on until the cut below.
+    if ('closeIdleConnections' in s) s.closeIdleConnections();
+    for (const session of allSessions.get(s) ?? []) session.close();
+  }
   const uploads = delay(graceMs);
   await Promise.race([ctx.metrics.uploadsDone(), uploads.promise]);
   uploads.cancel();
@@ -200,7 +267,9 @@ async function shutdown(ctx: OriginContext, servers: Server[], graceMs: number):
   // Whatever is still connected now (readers, held requests, uploads past the grace) is cut,
   // and sockets the HTTP layer does not track (a TLS handshake under way) with them.
   for (const s of servers) {
-    s.closeAllConnections();
+    if ('closeAllConnections' in s) s.closeAllConnections();
+    // With an error code: a reader still open sees a failed stream, never a body that ended.
+    for (const session of allSessions.get(s) ?? []) session.destroy(new Error('the origin shut down'), constants.NGHTTP2_INTERNAL_ERROR);
     for (const socket of allSockets.get(s) ?? []) socket.destroy();
   }
   await Promise.all(closed);

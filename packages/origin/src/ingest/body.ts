@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OriginContext } from '../context.js';
 import { refuse } from '../http/respond.js';
+import { dropAfterAnswer } from '../http/protocol.js';
 import type { RequestTally } from '../http/tally.js';
 import type { StoredObject } from '../store/object.js';
 import type { Pausable } from './memory-gate.js';
@@ -211,11 +212,8 @@ export class RequestBody implements Pausable {
     const text = `upload stalled: no body bytes for ${this.ctx.ingestIdleMs} ms`;
     if (!this.finished) this.ctx.metrics.uploadsStalled++;
     this.fail(408, text);
-    // The rest of the body is not coming: drop the connection once the answer is out.
-    const socket = this.req.socket;
-    if (this.res.writableFinished) socket.destroy();
-    else this.res.once('finish', () => socket.destroy());
-    setTimeout(() => socket.destroy(), 1000).unref();
+    // The rest of the body is not coming: drop the connection (HTTP/2: the stream) once the answer is out.
+    dropAfterAnswer(this.req, this.res);
   };
 
   private readonly onError = (): void => {

@@ -22,12 +22,13 @@ export function formatAccessLog(entry: AccessLogEntry, format: LogFormat = 'text
         ms: Math.round(entry.durationMs * 10) / 10,
         aborted: entry.aborted,
         ...(entry.remote !== undefined ? { remote: entry.remote } : undefined),
+        ...(entry.http !== undefined ? { http: entry.http } : undefined),
         ...(entry.user !== undefined ? { user: entry.user } : undefined),
       }) + '\n'
     );
   }
   return (
     `${now.toISOString()} ${entry.method} ${printable(entry.path)} ${entry.status} bytes=${entry.bytes} chunks=${entry.chunks} ` +
-    `ms=${entry.durationMs.toFixed(1)}${entry.aborted ? ' aborted' : ''}${entry.user !== undefined ? ` user=${printable(entry.user)}` : ''}\n`
+    `ms=${entry.durationMs.toFixed(1)}${entry.http === '2.0' ? ' h2' : ''}${entry.aborted ? ' aborted' : ''}${entry.user !== undefined ? ` user=${printable(entry.user)}` : ''}\n`
   );
 }
