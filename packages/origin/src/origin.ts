@@ -7,7 +7,7 @@ import { CachePolicy } from './egress/headers.js';
 import { handleRead } from './egress/read.js';
 import { ALLOWED_METHODS, CorsPolicy } from './http/cors.js';
 import { whenDone } from './http/lifetime.js';
-import { isHttp2 } from './http/protocol.js';
+import { isHttp2, sentWhole } from './http/protocol.js';
 import { parseRequestPath } from './http/paths.js';
 import { expectContinue, isLingering, refuse, sendBody, sendEmpty, sendText } from './http/respond.js';
 import { Router, type Exchange, type Route } from './http/router.js';
@@ -265,7 +265,7 @@ function handle(ctx: OriginContext, router: Router, req: IncomingMessage, res: S
       bytes: tally.bytes,
       chunks: tally.chunks,
       durationMs: performance.now() - started,
-      aborted: !res.writableFinished,
+      aborted: !sentWhole(res),
       remote,
       http: req.httpVersion,
       user: tally.user,

@@ -6,14 +6,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as h2Connect, constants, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { Server } from 'node:http';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createOrigin, type OriginOptions } from '../src/index.js';
+import { createOrigin, type AccessLogEntry, type OriginOptions } from '../src/index.js';
 import { ChunkedUpload, fixture, fixtureChunks, put, runCli, waitUntil } from './helpers.js';
 import { makeCertificate, type TestCertificate } from './helpers/certificate.js';
 
@@ -156,7 +156,7 @@ test('HTTP/2: an upload cut mid-object resets the readers\' streams after the by
   }
 });
 
-test('HTTP/2 flow control: a reader that stops reading is reset after readerStallMs; other streams of its session go on', async () => {
+test('HTTP/2 flow control: a reader that stops reading is reset after readerStallMs while its session stays busy; so is one cut mid-object that reads no more', async () => {
   const o = await startTlsOrigin({ readerStallMs: 300 });
   const big = randomBytes(4 * 1024 * 1024);
   const small = Buffer.from('still here\n');
@@ -165,18 +165,40 @@ test('HTTP/2 flow control: a reader that stops reading is reset after readerStal
   // The connection's window is large, the stream's the default 64 KiB: only the stalled stream waits.
   const session = await openSession(o.running.url);
   session.setLocalWindowSize(32 * 1024 * 1024);
-  try {
-    const stream = session.request({ ':path': '/files/big.bin' });
+  // The player's other requests go on meanwhile (Node's own stream timeout would restart with each).
+  let busy = true;
+  let served = 0;
+  const traffic = (async () => {
+    while (busy) {
+      const r = get(session, '/files/small.txt');
+      if ((await r.ended) === 'end') served++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  const paused = (path: string) => {
+    const stream = session.request({ ':path': path });
     stream.pause();
     stream.on('error', () => {});
-    const reset = new Promise<number | undefined>((resolve) => stream.once('close', () => resolve(stream.rstCode)));
-    await waitUntil(() => o.origin.metrics.readerStalls >= 1, 5000, 'the stall to be noticed');
-    assert.is(await reset, constants.NGHTTP2_INTERNAL_ERROR);
+    const closed = new Promise<number | undefined>((resolve) => stream.once('close', () => resolve(stream.rstCode)));
+    return Promise.race([closed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${path}: no reset within 10 s`)), 10_000))]);
+  };
+  try {
+    assert.is(await paused('/files/big.bin'), constants.NGHTTP2_INTERNAL_ERROR);
+    assert.is(o.origin.metrics.readerStalls, 1);
+    // A live object cut while its reader takes nothing: the reset waits for the bytes, then for the stall.
+    const cutReader = paused('/files/live.bin');
+    const upload = await ChunkedUpload.start(o.ingestPort, '/files/live.bin');
+    upload.send(big.subarray(0, 2 * 1024 * 1024));
+    await waitUntil(() => o.origin.store.get('/files/live.bin')?.length === 2 * 1024 * 1024, 3000, 'the upload');
+    upload.abort();
+    assert.is(await cutReader, constants.NGHTTP2_INTERNAL_ERROR);
+    assert.ok(served > 3, `${served} requests served on the session meanwhile`);
     const other = get(session, '/files/small.txt');
     assert.is(await other.ended, 'end');
     assert.ok(Buffer.concat(other.pieces).equals(small));
-    assert.is(o.origin.metrics.readerStalls, 1);
   } finally {
+    busy = false;
+    await traffic;
     session.destroy();
     await o.close();
   }
@@ -192,7 +214,7 @@ test('HTTP/2 uploads: accepted and readable; refused (403) while the body is sti
     const body = randomBytes(8 * 1024 * 1024);
     const refused = request(session, { ':method': 'PUT', ':path': '/live/a.bin', authorization: 'Bearer wrong' }, body);
     assert.is((await refused.head)[':status'], 403);
-    await refused.ended;
+    assert.is(await refused.ended, 'end', 'the rest of the body was read and dropped: the stream ended cleanly');
     const ok = request(session, { ':method': 'PUT', ':path': '/live/a.bin', authorization: 'Bearer right' }, segment);
     assert.is((await ok.head)[':status'], 201);
     assert.is(await ok.ended, 'end');
@@ -204,6 +226,37 @@ test('HTTP/2 uploads: accepted and readable; refused (403) while the body is sti
     const c = await curl(['--http2', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', '-T', file, '-H', 'Authorization: Bearer wrong', `${running.url}/live/b.bin`]);
     assert.is(c.stdout.toString(), '2 403', c.stderr);
     assert.is(origin.store.get('/live/b.bin'), undefined);
+  } finally {
+    session.destroy();
+    await running.close(0);
+    origin.close();
+  }
+});
+
+test('a VOD upload cut over HTTP/2 is refused and leaves nothing (a reset stream still ends its body)', async () => {
+  // MPEG-TS: its first half is a playable video too, so only the cut can tell.
+  const file = join(dir, 'clip.ts');
+  await new Promise<void>((resolve, reject) =>
+    execFile('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-y', file], (err) => (err ? reject(err) : resolve())),
+  );
+  const clip = readFileSync(file);
+  const vodDir = mkdtempSync(join(dir, 'vod-'));
+  const entries: AccessLogEntry[] = [];
+  const origin = createOrigin({ warn: quiet, dir: vodDir, vod: { profiles: [{ name: '90p', height: 90, videoKbps: 100 }], segmentSeconds: 2 }, log: (e) => entries.push(e) });
+  const running = await origin.listen(0, '127.0.0.1', { tls: { cert: certificate.cert, key: certificate.key } });
+  const session = await openSession(running.url);
+  const vodFiles = (sub: string) => readdirSync(join(vodDir, '.boxstream-vod', sub));
+  try {
+    const stream = session.request({ ':method': 'PUT', ':path': '/vod/cutclip', 'content-length': String(clip.length) }, { endStream: false });
+    stream.on('error', () => {});
+    const closed = new Promise((r) => stream.once('close', r));
+    stream.write(clip.subarray(0, clip.length >> 1));
+    await waitUntil(() => vodFiles('incoming').length > 0, 5000, 'the upload on disk');
+    stream.close(constants.NGHTTP2_CANCEL);
+    await closed;
+    await waitUntil(() => entries.some((e) => e.method === 'PUT') && vodFiles('incoming').length === 0, 5000, 'the upload settled');
+    assert.equal(vodFiles('sources'), [], 'half a file never became a source');
+    assert.equal(origin.vod!.jobs(), [], 'no job from half a file');
   } finally {
     session.destroy();
     await running.close(0);
@@ -239,18 +292,52 @@ test('http2: false (--no-http2) offers HTTP/1.1 only; shutdown with an HTTP/2 re
   }
   const o = await startTlsOrigin();
   const session = await openSession(o.running.url);
-  const goaway = new Promise((r) => session.once('goaway', r));
-  session.on('error', () => {});
   const reader = get(session, '/live/open.m4s');
+  let readerDone = false;
+  void reader.ended.then(() => (readerDone = true));
+  const goaways: { code: number; readerOpen: boolean }[] = [];
+  session.on('goaway', (code: number) => goaways.push({ code, readerOpen: !readerDone }));
+  session.on('error', () => {});
   const upload = await ChunkedUpload.start(o.ingestPort, '/live/open.m4s');
   upload.send(chunks[0]);
   await waitUntil(() => reader.received() >= chunks[0].length, 3000, 'the first chunk');
-  await o.running.close(100);
+  // The upload stays open: the grace runs out, then the cut.
+  await o.running.close(500);
   o.origin.close();
-  await goaway;
   assert.is.not(await reader.ended, 'end', 'the open reader was cut, not ended as if complete');
+  assert.ok(goaways.length > 0, 'GOAWAY');
+  assert.equal(goaways[0], { code: constants.NGHTTP2_NO_ERROR, readerOpen: true }, 'a graceful GOAWAY first, while the reader still read');
   upload.abort();
   session.destroy();
+});
+
+test('the access log: HTTP/2 requests marked, a cancelled read logged as aborted, a cancelled held HEAD logged when it is cancelled', async () => {
+  const entries: AccessLogEntry[] = [];
+  const o = await startTlsOrigin({ log: (e) => entries.push(e), holdMs: 10_000 });
+  const session = await openSession(o.running.url);
+  try {
+    const reader = session.request({ ':path': '/live/log.m4s' });
+    reader.on('error', () => {});
+    const upload = await ChunkedUpload.start(o.ingestPort, '/live/log.m4s');
+    upload.send(chunks[0]);
+    await new Promise((r) => reader.once('data', r));
+    reader.close(constants.NGHTTP2_CANCEL);
+    await waitUntil(() => entries.some((e) => e.path === '/live/log.m4s' && e.method === 'GET'), 3000, 'the GET logged');
+    const read = entries.find((e) => e.method === 'GET')!;
+    assert.is(read.http, '2.0');
+    assert.is(read.aborted, true, 'cancelled by the client');
+    upload.abort();
+    // A HEAD of a key that does not exist is held; the client gives up long before holdMs.
+    const head = session.request({ ':path': '/live/never.m4s', ':method': 'HEAD' });
+    head.on('error', () => {});
+    await waitUntil(() => o.origin.metrics.holds >= 1, 3000, 'the HEAD held');
+    head.close(constants.NGHTTP2_CANCEL);
+    await waitUntil(() => entries.some((e) => e.method === 'HEAD'), 3000, 'the cancelled HEAD logged at once, not after holdMs');
+    assert.is(entries.find((e) => e.method === 'HEAD')!.aborted, true);
+  } finally {
+    session.destroy();
+    await o.close();
+  }
 });
 
 test('the CLI: --no-http2 without --tls-cert exits 2', async () => {

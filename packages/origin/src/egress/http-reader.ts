@@ -32,6 +32,7 @@ export class HttpReader implements CursorSink {
   readonly cursor: ObjectCursor;
   private wrote = false;
   private stallListening = false;
+  private stallTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: ReaderContext,
@@ -102,10 +103,18 @@ export class HttpReader implements CursorSink {
     abortResponse(this.res);
   }
 
-  /** One inactivity timeout on the socket (HTTP/2: the stream) while this reader waits for 'drain' (none while it keeps up). */
+  /**
+   * One inactivity timeout while this reader waits for 'drain' (none while it keeps up): the
+   * socket's own over HTTP/1.1; over HTTP/2 a timer of ours, since Node restarts a stream's
+   * timeout whenever its session sends anything, and a session carries a player's other requests.
+   */
   private armStall(): void {
     const ms = this.ctx.readerStallMs;
     if (ms <= 0) return;
+    if (http2Stream(this.res) !== undefined) {
+      this.stallTimer ??= setTimeout(this.onStall, ms);
+      return;
+    }
     if (!this.stallListening) {
       this.stallListening = true;
       this.res.on('timeout', this.onStall);
@@ -114,19 +123,31 @@ export class HttpReader implements CursorSink {
     this.res.setTimeout(ms);
   }
 
+  private disarmStall(): void {
+    if (this.stallTimer !== undefined) {
+      clearTimeout(this.stallTimer);
+      this.stallTimer = undefined;
+    }
+    // 'drain' comes only to the response writing now, so the socket is its own.
+    if (this.stallListening) this.res.setTimeout(0);
+  }
+
   private readonly onStall = (): void => {
+    this.stallTimer = undefined;
     if (this.cursor.done) return;
     this.ctx.metrics.readerStalls++;
     this.broken();
   };
 
   private readonly onDrain = (): void => {
-    // 'drain' comes only to the response writing now, so the socket or stream is its own.
-    if (this.stallListening) this.res.setTimeout(0);
+    this.disarmStall();
     this.cursor.resume();
   };
 
   private readonly release = (): void => {
+    // Our timer only: the socket's timeout belongs to the connection again (keep-alive).
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
     this.cursor.close();
   };
 }

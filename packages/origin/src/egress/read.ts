@@ -5,6 +5,7 @@ import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OriginContext } from '../context.js';
 import { whenDone } from '../http/lifetime.js';
+import { abortResponse } from '../http/protocol.js';
 import { sendNotFound, sendText } from '../http/respond.js';
 import type { RequestTally } from '../http/tally.js';
 import { admitRead } from '../ops/limits.js';
@@ -161,7 +162,7 @@ async function serveFile(ctx: OriginContext, req: IncomingMessage, res: ServerRe
     ctx.metrics.sentBytes += piece.length;
   });
   // A read error mid-body cuts the response: the client sees it is incomplete.
-  stream.on('error', () => res.destroy());
+  stream.on('error', () => abortResponse(res));
   whenDone(req, res, () => stream.destroy());
   stream.pipe(res);
 }

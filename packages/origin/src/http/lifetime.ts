@@ -8,7 +8,7 @@
 // comes (the session's end closes every stream): no socket to watch there.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { isGone, isHttp2 } from './protocol.js';
+import { http2Stream, isGone, isHttp2 } from './protocol.js';
 
 /** One request's cleanups, run once. */
 class Life {
@@ -67,6 +67,8 @@ export function whenDone(req: IncomingMessage, res: ServerResponse, fn: () => vo
     }
     life = new Life(res, open);
     open?.add(life);
+    // HTTP/2: a HEAD cancelled before its answer ended never sees its response's 'close'.
+    http2Stream(res)?.once('close', life.end);
     lives.set(res, life);
     // Already gone: its 'close' may have been emitted before we listened.
     if (isGone(req, res)) setImmediate(life.end);

@@ -4,7 +4,7 @@
 // over HTTP/2 it resets its own stream (RST_STREAM) and the session goes on carrying every other
 // player's requests. This file is the one place that knows which is which.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Http2ServerResponse, constants, type ServerHttp2Stream } from 'node:http2';
+import { Http2ServerResponse, constants, type Http2ServerRequest, type ServerHttp2Stream } from 'node:http2';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = constants;
 const EMPTY = Buffer.alloc(0);
@@ -30,17 +30,26 @@ export function isGone(req: IncomingMessage, res: ServerResponse): boolean {
 /**
  * Resets the HTTP/2 stream of a response whose body must not look complete (its object was cut):
  * what was written before reaches the client first, then RST_STREAM INTERNAL_ERROR, so the player
- * sees a failed request, never a short body ending cleanly. A client that does not read what is
- * left is reset after `stallMs` without progress (`0`: never).
+ * sees a failed request, never a short body ending cleanly. A client that takes none of what is
+ * left for `stallMs` is reset at once (`0`: never).
  */
 export function resetAfterFlush(stream: ServerHttp2Stream, stallMs: number): void {
   if (stream.closed || stream.destroyed) return;
+  let watch: NodeJS.Timeout | undefined;
   const reset = (): void => {
+    clearInterval(watch);
     if (!stream.closed) stream.close(NGHTTP2_INTERNAL_ERROR);
   };
   // The callback of an empty write runs once every earlier write left the stream's buffer.
   stream.write(EMPTY, reset);
-  if (stallMs > 0) stream.setTimeout(stallMs, reset);
+  if (stallMs <= 0) return;
+  // Our own clock: Node's stream timeout is restarted by any traffic of the session.
+  let left = stream.writableLength;
+  watch = setInterval(() => {
+    if (stream.writableLength >= left) reset();
+    else left = stream.writableLength;
+  }, stallMs);
+  stream.once('close', () => clearInterval(watch));
 }
 
 /**
@@ -75,4 +84,26 @@ export function dropAfterAnswer(req: IncomingMessage, res: ServerResponse): void
   if (res.writableFinished) socket.destroy();
   else res.once('finish', () => socket.destroy());
   setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+/**
+ * True when a request's body did not arrive whole: its connection closed mid-body (HTTP/1.1),
+ * or its client reset the stream or lost its session (HTTP/2, where the request reads as
+ * complete once its stream closed, whatever the reason). Call once the request closed.
+ */
+export function bodyCut(req: IncomingMessage): boolean {
+  if (!isHttp2(req)) return !req.complete;
+  const h2 = req as unknown as Http2ServerRequest;
+  const code = h2.stream.rstCode;
+  return h2.aborted || (code !== undefined && code !== NGHTTP2_NO_ERROR);
+}
+
+/**
+ * True when a response went out whole: finished, and over HTTP/2 not reset with an error code
+ * by either side (a client that cancels leaves the response looking finished).
+ */
+export function sentWhole(res: ServerResponse): boolean {
+  if (!res.writableFinished) return false;
+  const code = http2Stream(res)?.rstCode;
+  return code === undefined || code === NGHTTP2_NO_ERROR;
 }

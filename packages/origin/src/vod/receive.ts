@@ -5,9 +5,12 @@ import busboy from 'busboy';
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { bodyCut } from '../http/protocol.js';
 
 /** What arrived: the bytes on disk, or why not (the status to answer). */
 export type Received = { ok: true; bytes: number; filename: string | undefined; fields: Record<string, string> } | { ok: false; status: number; reason: string; cut: boolean };
+
+const CUT_SHORT = { ok: false, status: 400, reason: 'the upload was cut short', cut: true } as const;
 
 /** Limits of one upload. */
 export interface ReceiveLimits {
@@ -26,10 +29,11 @@ export function receiveRaw(req: IncomingMessage, file: string, limits: ReceiveLi
   return new Promise((resolve) => {
     const sink = new FileSink(file, limits.maxBytes, resolve);
     watchIdle(req, limits.idleMs, () => sink.fail(408, `no bytes for ${limits.idleMs} ms`, true));
-    sink.follow(req, () => ({ ok: true, bytes: sink.bytes, filename: undefined, fields: {} }));
+    // Over HTTP/2 a reset stream still ends its request's body: 'end' alone proves nothing.
+    sink.follow(req, () => (bodyCut(req) ? CUT_SHORT : { ok: true, bytes: sink.bytes, filename: undefined, fields: {} }));
     // 'close' also follows a complete body: only an incomplete one was cut.
     req.once('close', () => {
-      if (!req.complete) sink.fail(400, 'the upload was cut short', true);
+      if (bodyCut(req)) sink.fail(400, CUT_SHORT.reason, true);
     });
   });
 }
@@ -78,7 +82,7 @@ export function receiveForm(req: IncomingMessage, file: string, limits: ReceiveL
     });
     watchIdle(req, limits.idleMs, () => stop(408, `no bytes for ${limits.idleMs} ms`));
     req.once('close', () => {
-      if (!req.complete) stop(400, 'the upload was cut short');
+      if (bodyCut(req)) stop(400, CUT_SHORT.reason);
     });
     req.pipe(form);
   });
@@ -140,6 +144,7 @@ class FileSink {
   }
 
   private finish(r: Received): void {
+    if (!r.ok) return this.fail(r.status, r.reason, r.cut);
     if (this.settled) return;
     this.settled = true;
     this.settle(r);
