@@ -144,19 +144,98 @@ test('a probe or a refused body never takes a live track; the MPD comes back aft
   }
 });
 
-test('a newer push of the same track takes it over; the older one is told why', async () => {
+test('a newer push of the same track with another header takes it over; the older one is told why', async () => {
   const track = '/live/pp4/Streams(video.cmfv)';
   const first = await ChunkedUpload.start(o.port, track, 'POST');
   first.send(INIT);
   await waitUntil(() => o.origin.store.get('/live/pp4/video/init.mp4') !== undefined, 3000, 'init');
+  // The same encoder reconfigured: its header differs (here in mvhd's creation time).
+  const other = Buffer.from(INIT);
+  other[other.indexOf('mvhd') + 8] ^= 1;
   const second = await ChunkedUpload.start(o.port, track, 'POST');
-  second.send(INIT);
+  second.send(other);
   const refused = await first.client.until((r) => r !== undefined, 3000, 'first refused');
   assert.is(refused.status, 400);
   assert.match(refused.body.toString(), /pushed by a newer request/);
   for (const c of chunksOf(SEGMENT_1)) second.send(c);
   assert.is((await second.end()).status, 200);
   assert.ok((await http(o.port, 'GET', '/live/pp4/video/0.m4s')).body.equals(SEGMENT_1));
+  assert.ok((await http(o.port, 'GET', '/live/pp4/video/init.mp4')).body.equals(other));
+});
+
+/** Segment `n` of the fixture's timeline: its 1 s segments, the second one shifted on. */
+function segment(n: number): Buffer {
+  if (n === 0) return SEGMENT_1;
+  const out = Buffer.from(SEGMENT_2);
+  for (let i = out.indexOf('tfdt'); i >= 0; i = out.indexOf('tfdt', i + 4)) out.writeBigUInt64BE(out.readBigUInt64BE(i + 8) + BigInt(15360 * (n - 1)), i + 8);
+  for (let i = out.indexOf('mfhd'); i >= 0; i = out.indexOf('mfhd', i + 4)) out.writeUInt32BE(out.readUInt32BE(i + 8) + 5 * (n - 1), i + 8);
+  return out;
+}
+
+/** The numbers of the complete segments of `dir`, in order. */
+const completeSegments = (dir: string): number[] =>
+  [...o.origin.store.keys()]
+    .filter((k) => k.startsWith(dir) && k.endsWith('.m4s') && o.origin.store.get(k)?.state === 'complete')
+    .map((k) => Number(k.slice(dir.length, -4)))
+    .sort((a, b) => a - b);
+
+test('redundant encoders: the live push dies mid-segment; the standby, pushing the same track, serves that segment whole and goes on: no gap, no duplicate', async () => {
+  const track = '/live/red/Streams(video.cmfv)';
+  const a = await ChunkedUpload.start(o.port, track, 'POST');
+  const b = await ChunkedUpload.start(o.port, track, 'POST');
+  a.send(INIT);
+  await waitUntil(() => o.origin.store.get('/live/red/video/init.mp4') !== undefined, 3000, 'init');
+  b.send(INIT); // the same header while A is live: B stands by
+  for (const c of chunksOf(segment(0))) a.send(c);
+  const one = chunksOf(segment(1));
+  a.send(one[0]);
+  a.send(one[1]);
+  await waitUntil(() => o.origin.store.get('/live/red/video/1.m4s')?.units.length === 2, 3000, "A's first two chunks of segment 1");
+  for (const c of [...chunksOf(segment(0)), ...one]) b.send(c);
+  await waitUntil(() => o.origin.store.stats().ingestBytes === 0 && o.origin.metrics.receivedBytes >= INIT.length * 2 + segment(0).length * 2 + segment(1).length + one[0].length + one[1].length, 3000, "B's chunks in");
+  const cut = await rawGet(o.port, '/live/red/video/1.m4s');
+  await cut.until((r) => (r?.body.length ?? 0) === one[0].length + one[1].length, 3000, 'a reader of A');
+  // B is a little ahead but not a second: A stays live.
+  assert.ok(o.origin.store.get('/live/red/video/1.m4s')?.units.length === 2, 'B published nothing while A was live');
+  assert.is(o.origin.metrics.ingestFailovers, 0);
+  a.abort();
+  await waitUntil(() => o.origin.metrics.ingestFailovers === 1, 3000, 'the failover');
+  // A's reader saw the cut (never a clean end); segment 1 is now B's, whole so far.
+  await waitUntil(() => cut.closed, 3000, "A's reader cut");
+  assert.is(cut.response()?.terminated ?? false, false);
+  assert.is(o.origin.store.get('/live/red/video/1.m4s')?.units.length, 5);
+  for (const c of chunksOf(segment(2))) b.send(c);
+  assert.is((await b.end()).status, 200);
+  assert.equal(completeSegments('/live/red/video/'), [0, 1, 2]);
+  for (const n of [0, 1, 2]) assert.ok((await http(o.port, 'GET', `/live/red/video/${n}.m4s`)).body.equals(segment(n)), `segment ${n}`);
+  assert.is(o.origin.store.stats().ingestBytes, 0, 'every byte charged was discharged');
+});
+
+test('redundant encoders: a live push that hangs (connection open) is overtaken once the standby is a second ahead, and stands by in turn', async () => {
+  const track = '/live/red2/Streams(video.cmfv)';
+  const a = await ChunkedUpload.start(o.port, track, 'POST');
+  a.send(INIT);
+  await waitUntil(() => o.origin.store.get('/live/red2/video/init.mp4') !== undefined, 3000, 'init');
+  const b = await ChunkedUpload.start(o.port, track, 'POST');
+  b.send(INIT);
+  const one = chunksOf(segment(1));
+  for (const c of chunksOf(segment(0))) a.send(c);
+  a.send(one[0]); // ...and then nothing: A hangs
+  await waitUntil(() => o.origin.store.get('/live/red2/video/1.m4s')?.units.length === 1, 3000, "A's chunk of segment 1");
+  for (const c of [...chunksOf(segment(0)), ...one]) b.send(c);
+  const two = chunksOf(segment(2));
+  b.send(two[0]); // B ends at 2.2 s, A at 1.2 s: a second ahead
+  await waitUntil(() => o.origin.metrics.ingestFailovers === 1, 3000, 'the takeover');
+  assert.equal(completeSegments('/live/red2/video/'), [0, 1]);
+  assert.ok((await http(o.port, 'GET', '/live/red2/video/1.m4s')).body.equals(segment(1)), "segment 1 whole, from B");
+  // A wakes up: it stands by now, and what it sends changes nothing.
+  for (const c of one.slice(1)) a.send(c);
+  assert.is((await a.end()).status, 200);
+  for (const c of two.slice(1)) b.send(c);
+  assert.is((await b.end()).status, 200);
+  assert.equal(completeSegments('/live/red2/video/'), [0, 1, 2]);
+  assert.ok((await http(o.port, 'GET', '/live/red2/video/2.m4s')).body.equals(segment(2)));
+  assert.is(o.origin.metrics.ingestFailovers, 1);
 });
 
 test('with an ingest secret: no credentials 401, wrong ones 403', async () => {

@@ -52,6 +52,8 @@ export class OriginMetrics {
   authFailures = 0;
   /** Store listeners that threw (each isolated: the upload and its readers went on). */
   listenerErrors = 0;
+  /** CMAF ingest tracks handed over to a redundant encoder's push on standby. */
+  ingestFailovers = 0;
   /** Complete objects served from the disk tier (a miss in memory). */
   diskReads = 0;
   /** Generated playlists rendered (once per playlist update, however many requests share it). */
@@ -151,6 +153,7 @@ export function renderMetrics(src: MetricsSources): string {
   metric('uploads_paused', 'gauge', 'Uploads paused by the memory cap, waiting for room.', src.memory.waiting);
   metric('upload_pauses_total', 'counter', 'Times an upload was paused by the memory cap.', src.memory.pauses);
   metric('upload_memory_refusals_total', 'counter', 'Uploads refused with 507 after waiting for room under the memory cap.', src.memory.refusals);
+  metric('ingest_failovers_total', 'counter', 'CMAF ingest tracks handed over to a redundant encoder on standby (the live one stopped or fell behind).', m.ingestFailovers);
   metric('listener_errors_total', 'counter', 'Store listeners that threw; the upload and its readers were unaffected.', m.listenerErrors);
   metric('detached_memory_bytes', 'gauge', 'Bytes of replaced or removed versions still held by readers or their upload.', st.detachedBytes);
   metric('memory_limit_bytes', 'gauge', 'Memory cap on current versions plus bytes uploads hold.', src.retention.options.maxMemoryBytes);

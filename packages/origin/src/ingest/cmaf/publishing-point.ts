@@ -24,6 +24,11 @@ export class PublishingPoint {
     private readonly segmentSeconds: number,
   ) {}
 
+  /** The longest chunk seen on any track, seconds. */
+  get longestChunk(): number {
+    return this.chunkSeconds;
+  }
+
   get mpdKey(): string {
     return `${this.path}manifest.mpd`;
   }

@@ -15,6 +15,7 @@ import { admitIngest } from '../auth.js';
 import { RequestBody, type BodySink } from '../body.js';
 import { ingestPath, type IngestPath } from './path.js';
 import { PublishingPoint } from './publishing-point.js';
+import { Standby } from './standby.js';
 import type { IngestTrack } from './track.js';
 
 /** The publishing points pushed to this origin, and the route that receives their tracks. */
@@ -24,7 +25,7 @@ export class CmafIngest {
   constructor(
     private readonly ctx: OriginContext,
     /** Segment length when the encoder does not mark segments (styp), seconds. */
-    private readonly segmentSeconds: number,
+    readonly segmentSeconds: number,
   ) {}
 
   /** The track behind `path`, made on first use (only for a push that brought media). */
@@ -61,8 +62,10 @@ class TrackPush implements BodySink {
   private parser: Parser | undefined;
   private held: Buffer[] = [];
   private heldBytes = 0;
-  /** The track, once this push brought a header or a chunk and so took it over. */
+  /** The track, once this push brought a header or a chunk and so took it over (or stood by). */
   private track: IngestTrack | undefined;
+  /** Set while this push is a redundant encoder's, on standby behind the live push of the track. */
+  private standby: Standby | undefined;
 
   constructor(
     private readonly ctx: OriginContext,
@@ -84,6 +87,49 @@ class TrackPush implements BodySink {
 
   private get owns(): boolean {
     return this.track !== undefined && this.track.owner === this;
+  }
+
+  /**
+   * A second push of a track whose live push is still sending, with the same header (or none, per
+   * segment): a redundant encoder. It stands by (DASH-IF ingest: synchronized encoders for
+   * failover) instead of cutting the live one, and takes over when that one stops or falls behind.
+   */
+  private standsBy(track: IngestTrack): boolean {
+    if (this.owns || this.standby !== undefined) return this.standby !== undefined;
+    const live = track.owner;
+    if (live === undefined || live === this || track.header === undefined) return false;
+    this.track = track;
+    this.standby = new Standby(this.ingest.segmentSeconds);
+    track.standbys.add(this);
+    return true;
+  }
+
+  /** This standby becomes the track's live push; the one it replaces (when still sending) stands by. */
+  private promote(): void {
+    const track = this.track as IngestTrack;
+    const standby = this.standby as Standby;
+    const previous = track.owner as TrackPush | undefined;
+    this.standby = undefined;
+    track.standbys.delete(this);
+    track.promote(this, standby);
+    if (previous !== undefined && previous !== this) previous.standBehind(track);
+    this.ctx.metrics.ingestFailovers++;
+  }
+
+  /** The live push was overtaken by a standby: it may be slow rather than gone, so it stands by in turn. */
+  private standBehind(track: IngestTrack): void {
+    this.standby = new Standby(this.ingest.segmentSeconds);
+    track.standbys.add(this);
+  }
+
+  /** The live push ended or was cut: the standby furthest along takes over at once. */
+  private handOver(track: IngestTrack): void {
+    track.owner = undefined;
+    let next: TrackPush | undefined;
+    for (const push of track.standbys as Set<TrackPush>) {
+      if (next === undefined || (push.standby?.end ?? -Infinity) > (next.standby?.end ?? -Infinity)) next = push;
+    }
+    next?.promote();
   }
 
   /**
@@ -137,7 +183,26 @@ class TrackPush implements BodySink {
       const unit = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       let into: StoredObject | null = null;
       if (event.kind === 'header') {
-        this.claim().takeHeader(unit, event.init);
+        const track = this.ingest.track(this.path);
+        if (track.sameHeader(unit) && this.standsBy(track)) {
+          // A standby encoder restarted: its own decode times may start again.
+          (this.standby as Standby).restart();
+        } else {
+          this.leaveStandby();
+          this.claim().takeHeader(unit, event.init);
+        }
+      } else if (event.kind === 'chunk' && this.standby !== undefined) {
+        const reason = this.standby.check(event, this.path.track);
+        if (reason !== undefined) {
+          this.body.discharge(unit.byteLength, null);
+          return this.body.fail(400, reason);
+        }
+        this.standby.chunk(unit, event);
+        const track = this.track as IngestTrack;
+        if (track.owner === undefined || track.behind(this.standby)) this.promote();
+      } else if (event.kind === 'chunk' && !this.owns && this.track === undefined && this.ingest.find(this.path) !== undefined && this.standsBy(this.ingest.find(this.path) as IngestTrack)) {
+        // A redundant per-segment request (no header of its own): kept like any standby chunk.
+        (this.standby as Standby).chunk(unit, event);
       } else if (event.kind === 'chunk') {
         // Checked before taking the track over: media that cannot join it takes nothing.
         const known = this.track ?? this.ingest.find(this.path);
@@ -147,11 +212,16 @@ class TrackPush implements BodySink {
           return this.body.fail(refusal.status, refusal.reason);
         }
         into = this.claim().chunk(unit, event);
+      } else if (event.kind === 'data' && event.unit === 'chunk' && this.standby !== undefined) {
+        this.standby.data(unit);
       } else if (event.kind === 'data' && event.unit === 'chunk' && this.owns) {
         into = (this.track as IngestTrack).data(unit);
       }
       // Other boxes (mfra, a trailing free) are not part of any segment.
       this.body.discharge(unit.byteLength, into);
+      if (this.standby !== undefined && this.standby.openBytes > this.ctx.maxObjectSize) {
+        return this.body.fail(413, `segment larger than the limit of ${this.ctx.maxObjectSize} bytes`);
+      }
       if (this.owns && (this.track as IngestTrack).openBytes > this.ctx.maxObjectSize) {
         return this.body.fail(413, `segment larger than the limit of ${this.ctx.maxObjectSize} bytes`);
       }
@@ -175,10 +245,16 @@ class TrackPush implements BodySink {
     }
     this.body.finish();
     // The push is over (a segment request, or the end of a long-running one): its segment is complete.
+    if (this.standby !== undefined) {
+      this.standby.closeSegment();
+      // Nobody is live: what this one kept is better than nothing.
+      if ((this.track as IngestTrack).owner === undefined) this.promote();
+      else this.leaveStandby();
+    }
     if (this.owns) {
       const track = this.track as IngestTrack;
       track.closeSegment();
-      track.owner = undefined;
+      this.handOver(track);
     }
     if (this.ctx.lifecycle.draining) this.res.shouldKeepAlive = false;
     // An empty body is a probe of the endpoint (Interface-1, 7.1): 200 as well.
@@ -187,10 +263,17 @@ class TrackPush implements BodySink {
 
   stop(reason: string): void {
     this.held = [];
+    this.leaveStandby();
     if (!this.owns) return;
     const track = this.track as IngestTrack;
     track.abortSegment(reason);
-    track.owner = undefined;
+    this.handOver(track);
+  }
+
+  private leaveStandby(): void {
+    if (this.standby === undefined) return;
+    this.standby = undefined;
+    this.track?.standbys.delete(this);
   }
 
   private failParse(err: unknown): void {

@@ -5,6 +5,11 @@ import type { ChunkEvent, InitInfo } from 'boxstream';
 import type { OriginContext } from '../../context.js';
 import type { StoredObject } from '../../store/object.js';
 import type { PublishingPoint } from './publishing-point.js';
+import { chunkSeconds, Segmenter } from './segmenter.js';
+import type { Standby } from './standby.js';
+
+/** A standby encoder this far ahead of the live one (media seconds) takes over, at least. */
+const FAILOVER_SECONDS = 1;
 
 /** Why a chunk cannot join the track: an HTTP status and the reason sent with it. */
 export interface Refusal {
@@ -25,40 +30,48 @@ interface OpenSegment {
   before: { decode: bigint | undefined; sequence: number | undefined };
 }
 
-/** A tolerance for decode times that land a hair before a slot boundary. */
-const EPSILON = 1e-6;
-
 /**
- * Segments are numbered by their slot on the decode timeline: number = start / segment length,
- * so the MPD's number-addressed template (`duration` = the segment length, `startNumber` 0) names
- * them, and encoders fed the same timeline name them alike. The length is `segmentSeconds` for an
- * encoder that does not mark segments (a segment then starts at the first independent chunk of a
- * new slot); an encoder that marks them with `styp` gets the length of its first segment, and
- * each of its segments is one (numbered by the slot its start rounds to).
+ * One CMAF track of a publishing point: its init, its segments (numbered by slot, see Segmenter),
+ * and which push writes them. One push at a time is live (`owner`); a second push of the same
+ * track with the same header while the live one sends is a redundant encoder on standby (see
+ * Standby), promoted when the live one stops or falls behind.
  */
 export class IngestTrack {
   header: Uint8Array | undefined;
   init: InitInfo | undefined;
   /** The request pushing this track now (a newer one with media takes over). */
   owner: object | undefined;
+  /** Redundant pushes of the same track on standby (see receiver.ts). */
+  readonly standbys = new Set<object>();
   /** bits/s the MPD declares (undefined until the first chunk). */
   bandwidth: number | undefined;
   frameRate: number | undefined;
-  /** Segment length, seconds; undefined until known (an encoder's marked segments: after its first). */
-  segmentSeconds: number | undefined;
+  /** Where the live encoder's segments start (a promoted standby brings its own). */
+  private segmenter: Segmenter;
   private segment: OpenSegment | undefined;
   /** Decode time and sequence number of the last chunk since the last header (one encoder run). */
   private lastDecode: bigint | undefined;
   private lastSequence: number | undefined;
-  /** The encoder marks segments with styp: only those start one. */
-  private marked = false;
+  /** Decode time the live encoder's newest chunk ends at, seconds. */
+  private liveEnd: number | undefined;
+  /** The number of the newest segment completed in this run: a promoted standby goes on after it. */
+  private lastComplete: number | undefined;
+  /** A promoted standby is in the middle of a segment the track has whole already: its rest is dropped. */
+  private dropping = false;
 
   constructor(
     private readonly ctx: OriginContext,
     private readonly point: PublishingPoint,
     readonly id: string,
     private readonly defaultSegmentSeconds: number,
-  ) {}
+  ) {
+    this.segmenter = new Segmenter(defaultSegmentSeconds);
+  }
+
+  /** Segment length, seconds; undefined until known (an encoder's marked segments: after its first). */
+  get segmentSeconds(): number | undefined {
+    return this.segmenter.segmentSeconds;
+  }
 
   get initKey(): string {
     return `${this.point.path}${this.id}/init.mp4`;
@@ -81,21 +94,28 @@ export class IngestTrack {
    */
   takeHeader(bytes: Uint8Array, init: InitInfo): void {
     if (this.header !== undefined) this.point.runStarted();
+    this.closeSegment();
     this.lastDecode = undefined;
     this.lastSequence = undefined;
-    this.closeSegment();
-    if (this.header !== undefined && Buffer.compare(this.header, bytes) === 0) return;
+    this.lastComplete = undefined;
+    this.liveEnd = undefined;
+    this.dropping = false;
+    if (this.sameHeader(bytes)) return;
     const replaced = this.header !== undefined;
     this.header = bytes;
     this.init = init;
     // Another configuration: how it marks segments is learnt again.
-    this.marked = false;
-    this.segmentSeconds = undefined;
+    this.segmenter.reset();
     const object = this.ctx.store.create(this.initKey, { contentType: this.contentType, kind: 'init' });
     this.ctx.store.insert(object);
     object.publish(bytes);
     object.complete();
     if (replaced) this.point.headerChanged();
+  }
+
+  /** True when `bytes` is this track's header (an encoder that restarted, or a redundant one). */
+  sameHeader(bytes: Uint8Array): boolean {
+    return this.header !== undefined && Buffer.compare(this.header, bytes) === 0;
   }
 
   /** Whether `event` may join the track now; why not otherwise. */
@@ -113,15 +133,20 @@ export class IngestTrack {
   }
 
   /** Publishes a checked chunk (whole, or the start of a progressive one); returns its object. */
-  chunk(unit: Uint8Array, event: ChunkEvent): StoredObject {
-    if (this.startsSegment(event)) this.openSegment(event);
+  chunk(unit: Uint8Array, event: ChunkEvent): StoredObject | null {
+    const number = this.segmenter.place(event, this.segment === undefined && !this.dropping);
+    const skipped = number === undefined && this.segment === undefined;
+    if (!skipped) this.dropping = false;
+    // (Opened before the checks move on: a cut segment puts them back to where it began.)
+    if (number !== undefined) this.openSegment(number, chunkSeconds(event));
     this.lastDecode = event.info.tracks[0]?.baseMediaDecodeTime ?? this.lastDecode;
     this.lastSequence = event.info.sequenceNumber ?? this.lastSequence;
+    if (skipped) return null;
     const segment = this.segment as OpenSegment;
     segment.object.publish(unit, event);
     segment.bytes += unit.byteLength;
-    const t = this.seconds(event);
-    if (t !== undefined && event.info.duration !== undefined) segment.end = t + event.info.duration;
+    const t = chunkSeconds(event);
+    if (t !== undefined && event.info.duration !== undefined) this.liveEnd = segment.end = t + event.info.duration;
     this.point.chunked(this, event, unit.byteLength);
     return segment.object;
   }
@@ -146,12 +171,9 @@ export class IngestTrack {
     this.segment = undefined;
     if (segment === undefined || segment.object.state !== 'writing') return;
     segment.object.complete();
-    const seconds = segment.start !== undefined && segment.end !== undefined ? segment.end - segment.start : undefined;
-    // An encoder that marks its segments: its first one says how long they are.
-    if (this.marked && this.segmentSeconds === undefined && seconds !== undefined && seconds > 0) {
-      this.segmentSeconds = Math.round(seconds * 1000) / 1000;
-    }
-    this.point.segmentDone(this, segment.bytes, seconds);
+    this.lastComplete = segment.number;
+    this.segmenter.close();
+    this.point.segmentDone(this, segment.bytes, durationOf(segment));
   }
 
   /**
@@ -162,39 +184,72 @@ export class IngestTrack {
   abortSegment(reason: string): void {
     const segment = this.segment;
     this.segment = undefined;
+    // The next chunk opens a segment (the same number, when it is this one sent again).
+    this.segmenter.abandon();
     if (segment === undefined || segment.object.state !== 'writing') return;
     segment.object.abort(reason);
     this.lastDecode = segment.before.decode;
     this.lastSequence = segment.before.sequence;
   }
 
-  private seconds(event: ChunkEvent): number | undefined {
-    const t = event.info.tracks[0];
-    if (t?.baseMediaDecodeTime === undefined || !t.timescale) return undefined;
-    return Number(t.baseMediaDecodeTime) / t.timescale;
+  /**
+   * True when a standby encoder is far enough ahead of the live one to take over: at least a
+   * whole chunk of the track, and at least `FAILOVER_SECONDS`, of media the live one has not sent.
+   */
+  behind(standby: Standby): boolean {
+    if (standby.end === undefined) return false;
+    if (this.liveEnd === undefined) return true;
+    return standby.end - this.liveEnd >= Math.max(FAILOVER_SECONDS, this.point.longestChunk);
   }
 
-  private startsSegment(event: ChunkEvent): boolean {
-    if (event.info.segmentStart) this.marked = true;
-    if (this.segment === undefined || event.info.segmentStart) return true;
-    if (this.marked || event.info.independent === false) return false;
-    // A new slot of the decode timeline.
-    const d = this.defaultSegmentSeconds;
-    const t = this.seconds(event);
-    const start = this.segment.start;
-    return t !== undefined && start !== undefined && Math.floor(t / d + EPSILON) > Math.floor(start / d + EPSILON);
+  /**
+   * A standby encoder becomes the live one: the live one's unfinished segment is cut (its readers
+   * see that), and the standby's kept segments after the last complete one are published whole,
+   * under their numbers, the newest left open if the standby is still sending it. Then its chunks
+   * go on from there.
+   */
+  promote(owner: object, standby: Standby): void {
+    this.abortSegment('a redundant encoder took over the track');
+    this.owner = owner;
+    this.segmenter = standby.segmenter;
+    this.lastDecode = standby.lastDecode;
+    this.lastSequence = standby.lastSequence;
+    this.liveEnd = standby.end;
+    const open = standby.held[standby.held.length - 1];
+    // Still sending a segment that is not taken: its rest is dropped, up to the next one.
+    this.dropping = open !== undefined && !open.complete;
+    for (const held of standby.held) {
+      if (!held.whole || (this.lastComplete !== undefined && held.number <= this.lastComplete)) continue;
+      this.openSegment(held.number, held.start);
+      const segment = this.segment as OpenSegment;
+      for (const { unit, event } of held.units) {
+        segment.object.publish(unit, event);
+        if (event !== undefined) this.point.chunked(this, event, unit.byteLength);
+      }
+      segment.bytes = held.bytes;
+      segment.end = held.end;
+      if (!held.complete) return void (this.dropping = false);
+      this.segment = undefined;
+      segment.object.complete();
+      this.lastComplete = segment.number;
+      this.point.segmentDone(this, segment.bytes, durationOf(segment));
+    }
   }
 
-  private openSegment(event: ChunkEvent): void {
-    this.closeSegment();
-    if (!this.marked) this.segmentSeconds = this.defaultSegmentSeconds;
-    const t = this.seconds(event);
-    const d = this.segmentSeconds ?? this.defaultSegmentSeconds;
-    // Marked segments start on their slot, give or take: round. Cut ones are inside theirs: floor.
-    const number = t === undefined ? 0 : this.marked ? Math.round(t / d) : Math.floor(t / d + EPSILON);
+  private openSegment(number: number, start: number | undefined): void {
+    // (The segmenter opened a new one: the one before is complete.)
+    const previous = this.segment;
+    this.segment = undefined;
+    if (previous !== undefined && previous.object.state === 'writing') {
+      previous.object.complete();
+      this.lastComplete = previous.number;
+      this.point.segmentDone(this, previous.bytes, durationOf(previous));
+    }
     const object = this.ctx.store.create(this.segmentKey(number), { contentType: this.contentType, kind: 'media' });
     // A segment sent again (after a cut, or by a restarted encoder) replaces the one of its number.
     this.ctx.store.insert(object);
-    this.segment = { number, object, bytes: 0, start: t, end: t, before: { decode: this.lastDecode, sequence: this.lastSequence } };
+    this.segment = { number, object, bytes: 0, start, end: start, before: { decode: this.lastDecode, sequence: this.lastSequence } };
   }
 }
+
+const durationOf = (s: OpenSegment): number | undefined => (s.start !== undefined && s.end !== undefined ? s.end - s.start : undefined);
