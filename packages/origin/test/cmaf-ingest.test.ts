@@ -192,7 +192,9 @@ test('redundant encoders: the live push dies mid-segment; the standby, pushing t
   a.send(one[1]);
   await waitUntil(() => o.origin.store.get('/live/red/video/1.m4s')?.units.length === 2, 3000, "A's first two chunks of segment 1");
   for (const c of [...chunksOf(segment(0)), ...one]) b.send(c);
-  await waitUntil(() => o.origin.store.stats().ingestBytes === 0 && o.origin.metrics.receivedBytes >= INIT.length * 2 + segment(0).length * 2 + segment(1).length + one[0].length + one[1].length, 3000, "B's chunks in");
+  await waitUntil(() => o.origin.metrics.receivedBytes >= INIT.length * 2 + segment(0).length * 2 + segment(1).length + one[0].length + one[1].length, 3000, "B's chunks in");
+  // B keeps its newest two segments, and they count against the memory cap.
+  assert.is(o.origin.store.stats().ingestBytes, segment(0).length + segment(1).length);
   const cut = await rawGet(o.port, '/live/red/video/1.m4s');
   await cut.until((r) => (r?.body.length ?? 0) === one[0].length + one[1].length, 3000, 'a reader of A');
   // B is a little ahead but not a second: A stays live.
@@ -228,14 +230,56 @@ test('redundant encoders: a live push that hangs (connection open) is overtaken 
   await waitUntil(() => o.origin.metrics.ingestFailovers === 1, 3000, 'the takeover');
   assert.equal(completeSegments('/live/red2/video/'), [0, 1]);
   assert.ok((await http(o.port, 'GET', '/live/red2/video/1.m4s')).body.equals(segment(1)), "segment 1 whole, from B");
-  // A wakes up: it stands by now, and what it sends changes nothing.
-  for (const c of one.slice(1)) a.send(c);
-  assert.is((await a.end()).status, 200);
+  // A wakes up: it stands by now (the rest of its segment 1 is not used), and keeps up.
+  for (const c of [...one.slice(1), ...two]) a.send(c);
+  const three = chunksOf(segment(3));
   for (const c of two.slice(1)) b.send(c);
-  assert.is((await b.end()).status, 200);
-  assert.equal(completeSegments('/live/red2/video/'), [0, 1, 2]);
-  assert.ok((await http(o.port, 'GET', '/live/red2/video/2.m4s')).body.equals(segment(2)));
-  assert.is(o.origin.metrics.ingestFailovers, 1);
+  b.send(three[0]);
+  await waitUntil(() => o.origin.store.get('/live/red2/video/3.m4s')?.units.length === 1, 3000, "B's segment 3");
+  a.send(three[0]);
+  a.send(three[1]);
+  await waitUntil(() => o.origin.metrics.receivedBytes >= 2 * (INIT.length + segment(0).length + segment(1).length + segment(2).length) + three[0].length * 2 + three[1].length, 3000, "A's chunks in");
+  // Now B dies mid-segment 3: A, standing by, takes over with its copy of segment 3.
+  b.abort();
+  await waitUntil(() => o.origin.metrics.ingestFailovers === 2, 3000, 'the second failover');
+  for (const c of three.slice(2)) a.send(c);
+  assert.is((await a.end()).status, 200);
+  assert.equal(completeSegments('/live/red2/video/'), [0, 1, 2, 3]);
+  for (const n of [0, 1, 2, 3]) assert.ok((await http(o.port, 'GET', `/live/red2/video/${n}.m4s`)).body.equals(segment(n)), `segment ${n}`);
+  assert.is(o.origin.store.stats().ingestBytes, 0, 'every byte charged was discharged');
+});
+
+test('redundancy is not restart or reconfiguration: another header refuses the standbys; a second push far behind the live one is a restart and takes over', async () => {
+  const track = '/live/red3/Streams(video.cmfv)';
+  const a = await ChunkedUpload.start(o.port, track, 'POST');
+  a.send(INIT);
+  for (let n = 0; n < 6; n++) for (const c of chunksOf(segment(n))) a.send(c);
+  await waitUntil(() => o.origin.store.get('/live/red3/video/5.m4s') !== undefined, 3000, 'six segments from A');
+  // B: the same header, its timestamps from 0 while A's connection still hangs at 6 s: a restart.
+  const b = await ChunkedUpload.start(o.port, track, 'POST');
+  b.send(INIT);
+  for (const c of chunksOf(segment(0))) b.send(c);
+  const cutA = await a.client.until((r) => r !== undefined, 3000, 'A cut');
+  assert.is(cutA.status, 400);
+  assert.match(cutA.body.toString(), /pushed by a newer request/);
+  assert.is(o.origin.metrics.ingestFailovers, 0);
+  // C stands by behind B; D brings another header: B is cut, and so is C.
+  const c = await ChunkedUpload.start(o.port, track, 'POST');
+  c.send(INIT);
+  for (const x of chunksOf(segment(0))) c.send(x);
+  await waitUntil(() => o.origin.store.stats().ingestBytes > 0, 3000, 'C standing by');
+  const other = Buffer.from(INIT);
+  other[other.indexOf('mvhd') + 8] ^= 1;
+  const d = await ChunkedUpload.start(o.port, track, 'POST');
+  d.send(other);
+  const cutC = await c.client.until((r) => r !== undefined, 3000, 'C refused');
+  assert.is(cutC.status, 400);
+  assert.match(cutC.body.toString(), /reconfigured/);
+  assert.is((await b.client.until((r) => r !== undefined, 3000, 'B cut')).status, 400);
+  for (const x of chunksOf(segment(0))) d.send(x);
+  assert.is((await d.end()).status, 200);
+  assert.ok((await http(o.port, 'GET', '/live/red3/video/0.m4s')).body.equals(segment(0)));
+  assert.is(o.origin.store.stats().ingestBytes, 0);
 });
 
 test('with an ingest secret: no credentials 401, wrong ones 403', async () => {

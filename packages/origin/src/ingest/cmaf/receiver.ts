@@ -3,7 +3,7 @@
 // request or one request per segment. Its header becomes `<track>/init.mp4`, its chunks
 // segments `<track>/<n>.m4s` (track.ts), served like any uploaded object while they are written.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BoxStreamError, Parser, sniff, SNIFF_BYTES, type ParseEvent } from 'boxstream';
+import { BoxStreamError, Parser, sniff, SNIFF_BYTES, type InitInfo, type ParseEvent } from 'boxstream';
 import type { OriginContext } from '../../context.js';
 import type { Exchange, Route } from '../../http/router.js';
 import { whenDone } from '../../http/lifetime.js';
@@ -66,6 +66,8 @@ class TrackPush implements BodySink {
   private track: IngestTrack | undefined;
   /** Set while this push is a redundant encoder's, on standby behind the live push of the track. */
   private standby: Standby | undefined;
+  /** The header a standby push sent (taken if it turns out to be a restart, see restartInstead). */
+  private standbyHeader: { bytes: Uint8Array; init: InitInfo } | undefined;
 
   constructor(
     private readonly ctx: OriginContext,
@@ -99,37 +101,69 @@ class TrackPush implements BodySink {
     const live = track.owner;
     if (live === undefined || live === this || track.header === undefined) return false;
     this.track = track;
-    this.standby = new Standby(this.ingest.segmentSeconds);
+    this.standby = this.newStandby(track);
     track.standbys.add(this);
     return true;
   }
 
-  /** This standby becomes the track's live push; the one it replaces (when still sending) stands by. */
-  private promote(): void {
+  /** Kept chunks count against the memory cap until they are let go or published. */
+  private newStandby(track: IngestTrack): Standby {
+    // (Once the body is over, nothing it holds is charged any more: see RequestBody.release.)
+    return new Standby(track.forkSegmenter(), (bytes) => {
+      if (!this.body.finished) this.body.discharge(bytes, null);
+    });
+  }
+
+  /**
+   * This standby becomes the track's live push; the one it replaces (when still sending) stands
+   * by. `failover`: the live one was cut or fell behind (counted), rather than ended.
+   */
+  private promote(failover: boolean): void {
     const track = this.track as IngestTrack;
     const standby = this.standby as Standby;
     const previous = track.owner as TrackPush | undefined;
     this.standby = undefined;
     track.standbys.delete(this);
     track.promote(this, standby);
+    // Published, or not needed: either way no longer held by this push.
+    standby.drop();
     if (previous !== undefined && previous !== this) previous.standBehind(track);
-    this.ctx.metrics.ingestFailovers++;
+    if (failover) this.ctx.metrics.ingestFailovers++;
   }
 
   /** The live push was overtaken by a standby: it may be slow rather than gone, so it stands by in turn. */
   private standBehind(track: IngestTrack): void {
-    this.standby = new Standby(this.ingest.segmentSeconds);
+    this.standby = this.newStandby(track);
     track.standbys.add(this);
   }
 
-  /** The live push ended or was cut: the standby furthest along takes over at once. */
-  private handOver(track: IngestTrack): void {
+  /** The live push ended or was cut (`failover`): the standby furthest along takes over at once. */
+  private handOver(track: IngestTrack, failover: boolean): void {
     track.owner = undefined;
     let next: TrackPush | undefined;
     for (const push of track.standbys as Set<TrackPush>) {
       if (next === undefined || (push.standby?.end ?? -Infinity) > (next.standby?.end ?? -Infinity)) next = push;
     }
-    next?.promote();
+    next?.promote(failover);
+  }
+
+  /** A header that is not the track's: the track is reconfigured, and its standbys (of the old header) are refused. */
+  private refuseStandbys(track: IngestTrack): void {
+    for (const push of [...(track.standbys as Set<TrackPush>)]) {
+      push.body.fail(400, `track '${track.id}' was reconfigured (another header) by a newer request`);
+    }
+  }
+
+  /**
+   * A standby whose first chunk is far behind the live encoder is an encoder that restarted with
+   * its timestamps from 0 while its old request still hangs: it takes the track over (the old
+   * request is cut, as before redundancy), and its header starts a new run.
+   */
+  private restartInstead(): void {
+    const header = this.standbyHeader;
+    this.leaveStandby();
+    const track = this.claim();
+    if (header !== undefined) track.takeHeader(header.bytes, header.init);
   }
 
   /**
@@ -138,7 +172,8 @@ class TrackPush implements BodySink {
    * incomplete; a probe or a refused body never takes a track.
    */
   private claim(): IngestTrack {
-    if (this.track !== undefined) return this.track;
+    // (A standby knows its track without owning it.)
+    if (this.owns) return this.track as IngestTrack;
     const track = this.ingest.track(this.path);
     const previous = track.owner as TrackPush | undefined;
     track.owner = this;
@@ -182,14 +217,21 @@ class TrackPush implements BodySink {
       const parts = event.parts;
       const unit = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       let into: StoredObject | null = null;
+      let kept = false;
+      if (event.kind === 'chunk' && this.standby !== undefined && this.standby.end === undefined && (this.track as IngestTrack).restarts(event)) {
+        this.restartInstead();
+      }
       if (event.kind === 'header') {
         const track = this.ingest.track(this.path);
         if (track.sameHeader(unit) && this.standsBy(track)) {
           // A standby encoder restarted: its own decode times may start again.
+          this.standbyHeader = { bytes: unit, init: event.init };
           (this.standby as Standby).restart();
         } else {
           this.leaveStandby();
-          this.claim().takeHeader(unit, event.init);
+          const owned = this.claim();
+          if (!owned.sameHeader(unit)) this.refuseStandbys(owned);
+          owned.takeHeader(unit, event.init);
         }
       } else if (event.kind === 'chunk' && this.standby !== undefined) {
         const reason = this.standby.check(event, this.path.track);
@@ -198,11 +240,13 @@ class TrackPush implements BodySink {
           return this.body.fail(400, reason);
         }
         this.standby.chunk(unit, event);
+        kept = true;
         const track = this.track as IngestTrack;
-        if (track.owner === undefined || track.behind(this.standby)) this.promote();
+        if (track.owner === undefined || track.behind(this.standby)) this.promote(true);
       } else if (event.kind === 'chunk' && !this.owns && this.track === undefined && this.ingest.find(this.path) !== undefined && this.standsBy(this.ingest.find(this.path) as IngestTrack)) {
         // A redundant per-segment request (no header of its own): kept like any standby chunk.
         (this.standby as Standby).chunk(unit, event);
+        kept = true;
       } else if (event.kind === 'chunk') {
         // Checked before taking the track over: media that cannot join it takes nothing.
         const known = this.track ?? this.ingest.find(this.path);
@@ -214,11 +258,12 @@ class TrackPush implements BodySink {
         into = this.claim().chunk(unit, event);
       } else if (event.kind === 'data' && event.unit === 'chunk' && this.standby !== undefined) {
         this.standby.data(unit);
+        kept = true;
       } else if (event.kind === 'data' && event.unit === 'chunk' && this.owns) {
         into = (this.track as IngestTrack).data(unit);
       }
-      // Other boxes (mfra, a trailing free) are not part of any segment.
-      this.body.discharge(unit.byteLength, into);
+      // Other boxes (mfra, a trailing free) are not part of any segment. A standby's are kept (and stay charged).
+      if (!kept) this.body.discharge(unit.byteLength, into);
       if (this.standby !== undefined && this.standby.openBytes > this.ctx.maxObjectSize) {
         return this.body.fail(413, `segment larger than the limit of ${this.ctx.maxObjectSize} bytes`);
       }
@@ -248,13 +293,13 @@ class TrackPush implements BodySink {
     if (this.standby !== undefined) {
       this.standby.closeSegment();
       // Nobody is live: what this one kept is better than nothing.
-      if ((this.track as IngestTrack).owner === undefined) this.promote();
+      if ((this.track as IngestTrack).owner === undefined) this.promote(false);
       else this.leaveStandby();
     }
     if (this.owns) {
       const track = this.track as IngestTrack;
       track.closeSegment();
-      this.handOver(track);
+      this.handOver(track, false);
     }
     if (this.ctx.lifecycle.draining) this.res.shouldKeepAlive = false;
     // An empty body is a probe of the endpoint (Interface-1, 7.1): 200 as well.
@@ -267,13 +312,15 @@ class TrackPush implements BodySink {
     if (!this.owns) return;
     const track = this.track as IngestTrack;
     track.abortSegment(reason);
-    this.handOver(track);
+    this.handOver(track, true);
   }
 
   private leaveStandby(): void {
-    if (this.standby === undefined) return;
+    const standby = this.standby;
+    if (standby === undefined) return;
     this.standby = undefined;
     this.track?.standbys.delete(this);
+    standby.drop();
   }
 
   private failParse(err: unknown): void {

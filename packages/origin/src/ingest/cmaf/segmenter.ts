@@ -30,8 +30,24 @@ export class Segmenter {
   private start: number | undefined | null = null;
   /** Decode time the open segment's newest chunk ends at. */
   private end: number | undefined;
+  /** The segment `place` opened last starts where a segment starts (not forced open mid-way). */
+  openedAtStart = false;
 
   constructor(private readonly defaultSeconds: number) {}
+
+  /** A segmenter for another encoder of the same track: what this one learnt, no segment open. */
+  fork(): Segmenter {
+    const other = new Segmenter(this.defaultSeconds);
+    other.inherit(this);
+    return other;
+  }
+
+  /** Takes what `from` learnt (whether segments are marked, their length) where this one has not learnt it yet. */
+  inherit(from: Segmenter): void {
+    if (this.segmentSeconds !== undefined || from.segmentSeconds === undefined) return;
+    this.marked = from.marked;
+    this.segmentSeconds = from.segmentSeconds;
+  }
 
   /**
    * The number of the segment `event` opens, or undefined when it joins the open one. `open`:
@@ -41,11 +57,16 @@ export class Segmenter {
     if (event.info.segmentStart) this.marked = true;
     const t = chunkSeconds(event);
     let number: number | undefined;
+    // Opened by the rules (a new slot, a styp), rather than because no segment was open.
+    const natural = this.start !== null && this.opens(event);
     if (open || this.opens(event)) {
       this.learn();
       if (!this.marked) this.segmentSeconds = this.defaultSeconds;
       this.start = t;
       const d = this.segmentSeconds ?? this.defaultSeconds;
+      // Forced open: a segment start only if the chunk is one (styp), or an independent chunk on a slot boundary.
+      const onBoundary = t !== undefined && event.info.independent !== false && Math.abs(t / d - Math.round(t / d)) < 1e-3;
+      this.openedAtStart = natural || event.info.segmentStart === true || onBoundary;
       // Marked segments start on their slot, give or take: round. Cut ones are inside theirs: floor.
       number = t === undefined ? 0 : this.marked ? Math.round(t / d) : Math.floor(t / d + EPSILON);
     }

@@ -11,8 +11,10 @@ export interface HeldSegment {
   /** Its units in order, each chunk's with its event (progressive data without). */
   units: { unit: Uint8Array; event?: ChunkEvent }[];
   bytes: number;
-  /** Starts with an independent chunk: a player can start decoding it (a push that joined mid-segment cannot). */
+  /** Starts where the segment starts (a push that joined mid-segment does not): it can stand in for the live one's. */
   whole: boolean;
+  /** The encoder's decode time and sequence number before this segment (put back if it is cut once live). */
+  before: { decode: bigint | undefined; sequence: number | undefined };
   complete: boolean;
   /** Decode times of its first chunk and of the end of its last, seconds. */
   start: number | undefined;
@@ -31,8 +33,20 @@ export class Standby {
   /** Decode time its newest chunk ends at, seconds: how far along this encoder is. */
   end: number | undefined;
 
-  constructor(segmentSeconds: number) {
-    this.segmenter = new Segmenter(segmentSeconds);
+  /**
+   * @param segmenter what the track's live encoder taught (segment marks and length), no segment open
+   * @param release called with the bytes of kept chunks once they are let go (they count against the memory cap while kept)
+   */
+  constructor(
+    segmenter: Segmenter,
+    private readonly release: (bytes: number) => void,
+  ) {
+    this.segmenter = segmenter;
+  }
+
+  /** Lets every kept segment go (the push ended, or took over and published what it needed). */
+  drop(): void {
+    for (const segment of this.held.splice(0)) this.release(segment.bytes);
   }
 
   /** Why `event` cannot follow this encoder's previous chunk, if it cannot. */
@@ -51,8 +65,9 @@ export class Standby {
     const t = chunkSeconds(event);
     if (number !== undefined) {
       if (last !== undefined) last.complete = true;
-      this.held.push({ number, units: [], bytes: 0, whole: event.info.independent !== false, complete: false, start: t, end: t });
-      if (this.held.length > KEPT) this.held.shift();
+      const before = { decode: this.lastDecode, sequence: this.lastSequence };
+      this.held.push({ number, units: [], bytes: 0, whole: this.segmenter.openedAtStart, before, complete: false, start: t, end: t });
+      if (this.held.length > KEPT) this.release((this.held.shift() as HeldSegment).bytes);
     }
     const segment = this.held[this.held.length - 1];
     segment.units.push({ unit, event });
@@ -65,7 +80,7 @@ export class Standby {
   /** More bytes of a progressive chunk. */
   data(unit: Uint8Array): void {
     const segment = this.held[this.held.length - 1];
-    if (segment === undefined || segment.complete) return;
+    if (segment === undefined || segment.complete) return this.release(unit.byteLength);
     segment.units.push({ unit });
     segment.bytes += unit.byteLength;
   }

@@ -10,6 +10,10 @@ import type { Standby } from './standby.js';
 
 /** A standby encoder this far ahead of the live one (media seconds) takes over, at least. */
 const FAILOVER_SECONDS = 1;
+/** A second encoder this far behind the live one (media seconds, at least) restarted: it is no standby. */
+const RESTART_SECONDS = 4;
+/** Float slack in comparisons of media times. */
+const EPSILON = 1e-6;
 
 /** Why a chunk cannot join the track: an HTTP status and the reason sent with it. */
 export interface Refusal {
@@ -169,6 +173,11 @@ export class IngestTrack {
   closeSegment(): void {
     const segment = this.segment;
     this.segment = undefined;
+    if (this.dropping) {
+      // A promoted standby's segment that was not taken: nothing of it is kept or learnt.
+      this.dropping = false;
+      this.segmenter.abandon();
+    }
     if (segment === undefined || segment.object.state !== 'writing') return;
     segment.object.complete();
     this.lastComplete = segment.number;
@@ -197,9 +206,23 @@ export class IngestTrack {
    * whole chunk of the track, and at least `FAILOVER_SECONDS`, of media the live one has not sent.
    */
   behind(standby: Standby): boolean {
-    if (standby.end === undefined) return false;
-    if (this.liveEnd === undefined) return true;
-    return standby.end - this.liveEnd >= Math.max(FAILOVER_SECONDS, this.point.longestChunk);
+    if (standby.end === undefined || this.liveEnd === undefined) return false;
+    return standby.end - this.liveEnd >= Math.max(FAILOVER_SECONDS, this.point.longestChunk) - EPSILON;
+  }
+
+  /**
+   * True when a chunk is so far behind the live encoder that it comes from an encoder whose
+   * timestamps started again (one that restarted while its old request still hangs), not from a
+   * redundant one: it takes the track over rather than standing by.
+   */
+  restarts(event: ChunkEvent): boolean {
+    const t = chunkSeconds(event);
+    return t !== undefined && this.liveEnd !== undefined && t < this.liveEnd - Math.max(RESTART_SECONDS, 2 * (this.segmentSeconds ?? this.defaultSegmentSeconds));
+  }
+
+  /** A segmenter for a redundant encoder: what the live one taught about this track's segments. */
+  forkSegmenter(): Segmenter {
+    return this.segmenter.fork();
   }
 
   /**
@@ -211,15 +234,18 @@ export class IngestTrack {
   promote(owner: object, standby: Standby): void {
     this.abortSegment('a redundant encoder took over the track');
     this.owner = owner;
+    // What the live encoder learnt holds for this one too, if it has not learnt it itself yet.
+    standby.segmenter.inherit(this.segmenter);
     this.segmenter = standby.segmenter;
-    this.lastDecode = standby.lastDecode;
-    this.lastSequence = standby.lastSequence;
     this.liveEnd = standby.end;
     const open = standby.held[standby.held.length - 1];
     // Still sending a segment that is not taken: its rest is dropped, up to the next one.
     this.dropping = open !== undefined && !open.complete;
     for (const held of standby.held) {
       if (!held.whole || (this.lastComplete !== undefined && held.number <= this.lastComplete)) continue;
+      // (A cut of this segment puts the checks back to where it began.)
+      this.lastDecode = held.before.decode;
+      this.lastSequence = held.before.sequence;
       this.openSegment(held.number, held.start);
       const segment = this.segment as OpenSegment;
       for (const { unit, event } of held.units) {
@@ -228,12 +254,16 @@ export class IngestTrack {
       }
       segment.bytes = held.bytes;
       segment.end = held.end;
-      if (!held.complete) return void (this.dropping = false);
-      this.segment = undefined;
-      segment.object.complete();
-      this.lastComplete = segment.number;
-      this.point.segmentDone(this, segment.bytes, durationOf(segment));
+      if (!held.complete) this.dropping = false;
+      else {
+        this.segment = undefined;
+        segment.object.complete();
+        this.lastComplete = segment.number;
+        this.point.segmentDone(this, segment.bytes, durationOf(segment));
+      }
     }
+    this.lastDecode = standby.lastDecode;
+    this.lastSequence = standby.lastSequence;
   }
 
   private openSegment(number: number, start: number | undefined): void {
