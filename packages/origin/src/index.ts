@@ -26,3 +26,4 @@ export type { RelayStats } from './relay/target.js';
 export type { VodJob, JobState } from './vod/jobs.js';
 export { DEFAULT_PROFILES } from './vod/options.js';
 export type { ChannelView, ChannelTiming, RenditionView, RenditionInfo, SegmentFact, ChunkFact } from './stream/types.js';
+export type { IngestTrackView, PushSource } from './ingest/cmaf/receiver.js';

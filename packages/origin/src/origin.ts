@@ -16,7 +16,7 @@ import { openTally } from './http/tally.js';
 import { utcNow } from './http/time.js';
 import { IngestAuth, admitIngest } from './ingest/auth.js';
 import { MemoryGate } from './ingest/memory-gate.js';
-import { CmafIngest } from './ingest/cmaf/receiver.js';
+import { CmafIngest, type IngestTrackView } from './ingest/cmaf/receiver.js';
 import { handleDelete, handleWrite } from './ingest/write.js';
 import { answerHealth, answerMetrics, answerStreams } from './ops/health.js';
 import { OriginMetrics } from './ops/metrics.js';
@@ -55,6 +55,8 @@ export interface Origin {
   metrics: OriginMetrics;
   /** Each relay target's counters (what `/metrics` shows as `relay_*`); empty without relays. */
   relays(): RelayStats[];
+  /** CMAF ingest tracks, with the request feeding each and the redundant ones standing by. */
+  ingest(): IngestTrackView[];
   /** VOD jobs (what `/vod/jobs` answers), or undefined when VOD is off. */
   vod: VodView | undefined;
   /**
@@ -144,7 +146,7 @@ function listenerErrorReporter(metrics: OriginMetrics, warn: (message: string) =
 }
 
 /** The routes every origin has; features add theirs here (`first`: before the ingest routes). */
-function createRouter(ctx: OriginContext, first: Route | undefined): Router {
+function createRouter(ctx: OriginContext, first: Route | undefined, cmaf: CmafIngest): Router {
   const router = new Router(handleObject);
   if (ctx.timePath !== false) router.at(ctx.timePath, (x) => x.req.method !== 'OPTIONS' && (answerTime(x), true));
   // With opsListener 'ingest', the public listener does not know these paths (404 at once, not held).
@@ -158,7 +160,7 @@ function createRouter(ctx: OriginContext, first: Route | undefined): Router {
   if (ctx.healthPath !== false) router.at(ctx.healthPath, ops(answerHealth));
   if (ctx.streamsPath !== false) router.at(ctx.streamsPath, ops(answerStreams));
   if (first !== undefined) router.use(first);
-  router.use(new CmafIngest(ctx, ctx.ingestSegmentSeconds).route);
+  router.use(cmaf.route);
   router.use(new PlaylistService(ctx, ctx.streams).route);
   if (ctx.player) {
     const player = createPlayerRoute({ timePath: ctx.timePath, vodPath: ctx.vod !== undefined ? VOD_PREFIX.slice(0, -1) : false });
@@ -207,7 +209,8 @@ export function createOrigin(options: OriginOptions = {}): Origin {
   let ingest: RequestHandler = () => {};
   const vod = shared.vod !== undefined ? new VodService(shared, shared.vod, VOD_PREFIX, (req, res) => ingest(req, res)) : undefined;
   if (vod !== undefined) shared.lifecycle.onDrain.push(() => vod.close());
-  const router = createRouter(shared, vod?.route);
+  const cmaf = new CmafIngest(shared, shared.ingestSegmentSeconds);
+  const router = createRouter(shared, vod?.route, cmaf);
   // One handler per listener role; they share everything but the role.
   const handlerFor = (role: ListenerRole): RequestHandler => {
     const ctx = role === shared.role ? shared : { ...shared, role };
@@ -229,6 +232,7 @@ export function createOrigin(options: OriginOptions = {}): Origin {
     streams: shared.streams,
     metrics: shared.metrics,
     relays: () => shared.relays?.stats() ?? [],
+    ingest: () => cmaf.view(),
     vod: vod && { jobs: () => vod.jobs.list(), job: (name) => vod.jobs.get(name) },
     listen: (port = 8080, host = '127.0.0.1', listenOptions?: ListenOptions) => listenOrigin(shared, handlerFor, port, host, listenOptions),
     close: () => {

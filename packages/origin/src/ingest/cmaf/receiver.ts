@@ -18,6 +18,24 @@ import { PublishingPoint } from './publishing-point.js';
 import { Standby } from './standby.js';
 import type { IngestTrack } from './track.js';
 
+/** Who pushes: the client's address and the User-Agent it sent. */
+export interface PushSource {
+  remote: string | undefined;
+  userAgent: string | undefined;
+}
+
+/** A CMAF ingest track and the requests pushing it. */
+export interface IngestTrackView {
+  /** e.g. `/live/pp/` */
+  publishingPoint: string;
+  /** e.g. `video` */
+  track: string;
+  /** The request whose chunks are published, if one is open. */
+  live: PushSource | undefined;
+  /** Redundant encoders' requests standing by, ready to take over. */
+  standby: PushSource[];
+}
+
 /** The publishing points pushed to this origin, and the route that receives their tracks. */
 export class CmafIngest {
   private readonly points = new Map<string, PublishingPoint>();
@@ -33,6 +51,18 @@ export class CmafIngest {
     let point = this.points.get(path.publishingPoint);
     if (point === undefined) this.points.set(path.publishingPoint, (point = new PublishingPoint(this.ctx, path.publishingPoint, this.segmentSeconds)));
     return point.track(path.track);
+  }
+
+  /** Every track pushed here, with the request feeding it and those standing by (see `Origin.ingest()`). */
+  view(): IngestTrackView[] {
+    const out: IngestTrackView[] = [];
+    for (const point of this.points.values()) {
+      for (const track of point.tracks.values()) {
+        const live = track.owner as TrackPush | undefined;
+        out.push({ publishingPoint: point.path, track: track.id, live: live?.from, standby: [...(track.standbys as Set<TrackPush>)].map((p) => p.from) });
+      }
+    }
+    return out;
   }
 
   /** The track behind `path` when it exists. */
@@ -66,6 +96,8 @@ class TrackPush implements BodySink {
   private track: IngestTrack | undefined;
   /** Set while this push is a redundant encoder's, on standby behind the live push of the track. */
   private standby: Standby | undefined;
+  /** Who pushes (for operators: which encoder is live). */
+  readonly from: PushSource;
   /** The header a standby push sent (taken if it turns out to be a restart, see restartInstead). */
   private standbyHeader: { bytes: Uint8Array; init: InitInfo } | undefined;
 
@@ -77,6 +109,7 @@ class TrackPush implements BodySink {
     private readonly res: ServerResponse,
     tally: RequestTally,
   ) {
+    this.from = { remote: req.socket.remoteAddress, userAgent: req.headers['user-agent'] };
     // A long-running push has no total size: the limit applies to each segment (see publish).
     this.body = new RequestBody(ctx, req, res, Infinity, tally);
     ctx.metrics.uploadStarted();
