@@ -282,6 +282,26 @@ test('redundancy is not restart or reconfiguration: another header refuses the s
   assert.is(o.origin.store.stats().ingestBytes, 0);
 });
 
+test('lmsg ends the stream: the MPD gets its duration and no more updates, the LL-HLS playlist ENDLIST; media after it goes live again', async () => {
+  const track = '/live/end/Streams(video.cmfv)';
+  const last = Buffer.from(segment(2));
+  const styp = last.indexOf('styp');
+  last.write('lmsg', styp + 12); // its first compatible brand
+  assert.is((await post(o, track, Buffer.concat([INIT, segment(0), segment(1), last]))).status, 200);
+  const mpd = (await http(o.port, 'GET', '/live/end/manifest.mpd')).body.toString();
+  assert.match(mpd, /mediaPresentationDuration="PT3S"/);
+  assert.not.match(mpd, /minimumUpdatePeriod/);
+  assert.match(mpd, /type="dynamic"/);
+  await waitUntil(() => o.origin.streams.channel('/live/end/manifest.mpd')?.ended === true, 3000, 'the channel ended');
+  const playlist = (await http(o.port, 'GET', '/live/end/manifest_video.m3u8')).body.toString();
+  assert.match(playlist, /#EXT-X-ENDLIST/);
+  // The encoder goes on after all: live again.
+  assert.is((await post(o, track, segment(3))).status, 200);
+  const again = (await http(o.port, 'GET', '/live/end/manifest.mpd')).body.toString();
+  assert.not.match(again, /mediaPresentationDuration/);
+  assert.match(again, /minimumUpdatePeriod/);
+});
+
 test('with an ingest secret: no credentials 401, wrong ones 403', async () => {
   const locked = await startOrigin({ ingestSecret: 's3cret', warn: () => {} });
   try {

@@ -77,6 +77,14 @@ function templateError(template: string, bandwidth: number | 'none' = 500000): s
 // ---------------------------------------------------------------------------------------------
 // template.ts
 
+test('ended: a static MPD, or a dynamic one with mediaPresentationDuration and no minimumUpdatePeriod (the end of a live stream)', () => {
+  const period = videoRep('v');
+  assert.is(ok(mpd(period)).ended, false);
+  assert.is(ok(mpd(period, { mpdAttrs: 'type="static"' })).ended, true);
+  assert.is(ok(mpd(period, { mpdAttrs: 'type="dynamic" mediaPresentationDuration="PT30S"' })).ended, true);
+  assert.is(ok(mpd(period, { mpdAttrs: 'type="dynamic" mediaPresentationDuration="PT30S" minimumUpdatePeriod="PT2S"' })).ended, false);
+});
+
 test('template: %05d pads to five digits, longer numbers keep their digits, and match inverts format', () => {
   const p = pattern('chunk-$RepresentationID$-$Number%05d$.m4s', '0');
   assert.is(p.kind, 'number');

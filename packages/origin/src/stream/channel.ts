@@ -45,7 +45,7 @@ export class Channel implements ChannelView {
   declare(manifest: ManifestDecl): Rendition[] {
     this.problem = undefined;
     this.availabilityStartTime = manifest.availabilityStartTime;
-    this.ended = manifest.type === 'static';
+    this.ended = manifest.ended;
     const added: Rendition[] = [];
     const next: Rendition[] = [];
     for (const decl of manifest.renditions) {

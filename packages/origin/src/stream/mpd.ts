@@ -15,6 +15,12 @@ export interface ManifestDecl {
   type: 'dynamic' | 'static';
   /** MPD@availabilityStartTime as epoch ms, when present */
   availabilityStartTime: number | undefined;
+  /**
+   * The stream has ended: a static MPD, or a dynamic one that says its duration and will not be
+   * updated again (MPD@mediaPresentationDuration without MPD@minimumUpdatePeriod: DASH-IF IOP's
+   * end of a live stream).
+   */
+  ended: boolean;
   renditions: RenditionDecl[];
 }
 
@@ -384,7 +390,8 @@ function read(text: string, mpdKey: string): MpdResult {
   const clash = findClash(renditions);
   if (clash !== undefined) return fail(clash);
 
-  return { ok: true, manifest: { type: typeAttr, availabilityStartTime, renditions } };
+  const ended = typeAttr === 'static' || (attr(mpd, 'mediaPresentationDuration') !== undefined && attr(mpd, 'minimumUpdatePeriod') === undefined);
+  return { ok: true, manifest: { type: typeAttr, availabilityStartTime, ended, renditions } };
 }
 
 function readRepresentation(

@@ -80,6 +80,15 @@ export class PublishingPoint {
     this.write();
   }
 
+  /**
+   * A track ended (its `lmsg` segment completed) or went on after ending: the MPD says where the
+   * stream ends once every track with media ended (DASH-IF IOP's end of a live stream:
+   * `mediaPresentationDuration`, no more updates); the LL-HLS playlists follow with ENDLIST.
+   */
+  trackEnded(): void {
+    if (this.availabilityStartTime !== undefined) this.write();
+  }
+
   /** A track's decode times may start again (a header): the next chunk may move the clock. */
   runStarted(): void {
     this.reanchor = true;
@@ -99,7 +108,11 @@ export class PublishingPoint {
       .filter((t) => t.init !== undefined && t.bandwidth !== undefined && t.segmentSeconds !== undefined)
       .map((t) => ({ id: t.id, init: t.init!, bandwidth: t.bandwidth!, frameRate: t.frameRate, segmentSeconds: t.segmentSeconds! }));
     if (tracks.length === 0) return;
+    const withMedia = [...this.tracks.values()].filter((t) => t.bandwidth !== undefined);
+    const ends = withMedia.map((t) => t.endedAt);
+    const endSeconds = ends.every((e): e is number => e !== undefined) ? Math.max(...ends) : undefined;
     const text = renderLiveMpd({
+      endSeconds,
       availabilityStartTime: ast,
       publishTime: Date.now(),
       chunkSeconds: this.chunkSeconds || this.segmentSeconds,

@@ -32,6 +32,8 @@ interface OpenSegment {
   end: number | undefined;
   /** The track's checks before this segment: restored when it is cut, so it can be sent again. */
   before: { decode: bigint | undefined; sequence: number | undefined };
+  /** The encoder marked it the last of the stream (`lmsg`). */
+  last: boolean;
 }
 
 /**
@@ -47,6 +49,8 @@ export class IngestTrack {
   owner: object | undefined;
   /** Redundant pushes of the same track on standby (see receiver.ts). */
   readonly standbys = new Set<object>();
+  /** Where the stream ended (decode time, seconds), once a segment marked `lmsg` completed; cleared by the next chunk. */
+  endedAt: number | undefined;
   /** bits/s the MPD declares (undefined until the first chunk). */
   bandwidth: number | undefined;
   frameRate: number | undefined;
@@ -147,6 +151,12 @@ export class IngestTrack {
     this.lastSequence = event.info.sequenceNumber ?? this.lastSequence;
     if (skipped) return null;
     const segment = this.segment as OpenSegment;
+    if (event.info.lastSegment) segment.last = true;
+    // Media after the end: the stream goes on (a restart, or an encoder that changed its mind).
+    if (this.endedAt !== undefined) {
+      this.endedAt = undefined;
+      this.point.trackEnded();
+    }
     segment.object.publish(unit, event);
     segment.bytes += unit.byteLength;
     const t = chunkSeconds(event);
@@ -182,6 +192,7 @@ export class IngestTrack {
     segment.object.complete();
     this.lastComplete = segment.number;
     this.segmenter.close();
+    if (segment.last) this.endedAt = segment.end;
     this.point.segmentDone(this, segment.bytes, durationOf(segment));
   }
 
@@ -278,7 +289,7 @@ export class IngestTrack {
     const object = this.ctx.store.create(this.segmentKey(number), { contentType: this.contentType, kind: 'media' });
     // A segment sent again (after a cut, or by a restarted encoder) replaces the one of its number.
     this.ctx.store.insert(object);
-    this.segment = { number, object, bytes: 0, start, end: start, before: { decode: this.lastDecode, sequence: this.lastSequence } };
+    this.segment = { number, object, bytes: 0, start, end: start, before: { decode: this.lastDecode, sequence: this.lastSequence }, last: false };
   }
 }
 

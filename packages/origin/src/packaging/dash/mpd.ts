@@ -30,6 +30,11 @@ export interface LiveMpd {
   tracks: readonly MpdTrack[];
   /** UTCTiming (http-xsdate) URL, or none. */
   utcTimingUrl: string | undefined;
+  /**
+   * Where the stream ended, seconds of the timeline, once every track sent its last segment
+   * (`lmsg`): MPD@mediaPresentationDuration, and no MPD@minimumUpdatePeriod (no more updates).
+   */
+  endSeconds?: number;
 }
 
 /** A FrameRateType: an integer, or a fraction for NTSC-like rates (29.97 is 30000/1001). */
@@ -108,7 +113,8 @@ export function renderLiveMpd(mpd: LiveMpd): string {
       ['type', 'dynamic'],
       ['availabilityStartTime', iso(mpd.availabilityStartTime)],
       ['publishTime', iso(mpd.publishTime)],
-      ['minimumUpdatePeriod', duration(longest)],
+      ['mediaPresentationDuration', mpd.endSeconds === undefined ? undefined : duration(mpd.endSeconds)],
+      ['minimumUpdatePeriod', mpd.endSeconds === undefined ? duration(longest) : undefined],
       ['timeShiftBufferDepth', duration(mpd.timeShiftBufferDepth)],
       ['maxSegmentDuration', duration(longest * 2)],
       ['minBufferTime', duration(longest)],
