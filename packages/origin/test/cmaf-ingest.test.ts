@@ -249,6 +249,54 @@ test('redundant encoders: a live push that hangs (connection open) is overtaken 
   assert.is(o.origin.store.stats().ingestBytes, 0, 'every byte charged was discharged');
 });
 
+test('redundant encoders: an overtaken push that wakes up after long stands by (no restart); a standby that joined mid-segment numbers and times segments like the live one', async () => {
+  // A hangs at 1.2 s, B takes over and goes on to 6 s; then A sends its next chunk: it stays on standby.
+  const track = '/live/red4/Streams(video.cmfv)';
+  const a = await ChunkedUpload.start(o.port, track, 'POST');
+  a.send(INIT);
+  await waitUntil(() => o.origin.store.get('/live/red4/video/init.mp4') !== undefined, 3000, 'init');
+  const one = chunksOf(segment(1));
+  for (const c of [...chunksOf(segment(0)), one[0]]) a.send(c);
+  await waitUntil(() => o.origin.store.get('/live/red4/video/1.m4s')?.units.length === 1, 3000, "A's chunk of segment 1");
+  const b = await ChunkedUpload.start(o.port, track, 'POST');
+  b.send(INIT);
+  for (let n = 0; n < 6; n++) for (const c of chunksOf(segment(n))) b.send(c);
+  await waitUntil(() => o.origin.store.get('/live/red4/video/5.m4s')?.units.length === 5, 3000, "B's segment 5");
+  a.send(one[1]);
+  for (const c of chunksOf(segment(6))) b.send(c);
+  await waitUntil(() => o.origin.store.get('/live/red4/video/6.m4s')?.units.length === 5, 3000, "B's segment 6");
+  assert.is(a.client.response(), undefined, 'A was not cut');
+  assert.is((await b.end()).status, 200);
+  assert.is((await a.end()).status, 200);
+  assert.equal(completeSegments('/live/red4/video/'), [0, 1, 2, 3, 4, 5, 6]);
+  assert.is(o.origin.metrics.ingestFailovers, 1);
+
+  // C live; D joins at 0.4 s on a chunk without styp; C is cut at 3.2 s: D's numbers and length are C's.
+  const track2 = '/live/red5/Streams(video.cmfv)';
+  const c = await ChunkedUpload.start(o.port, track2, 'POST');
+  c.send(INIT);
+  await waitUntil(() => o.origin.store.get('/live/red5/video/init.mp4') !== undefined, 3000, 'init');
+  const zero = chunksOf(segment(0));
+  c.send(zero[0]);
+  c.send(zero[1]);
+  await waitUntil(() => o.origin.store.get('/live/red5/video/0.m4s')?.units.length === 2, 3000, "C's first chunks");
+  const d = await ChunkedUpload.start(o.port, track2, 'POST');
+  d.send(INIT);
+  const three = chunksOf(segment(3));
+  for (const x of [...zero.slice(2), ...chunksOf(segment(1)), ...chunksOf(segment(2)), three[0]]) c.send(x);
+  await waitUntil(() => o.origin.store.get('/live/red5/video/3.m4s')?.units.length === 1, 3000, "C's segment 3");
+  for (const x of [...zero.slice(2), ...chunksOf(segment(1)), ...chunksOf(segment(2)), ...three.slice(0, 3)]) d.send(x);
+  await waitUntil(() => o.origin.store.stats().ingestBytes >= segment(2).length, 3000, "D's chunks kept");
+  c.abort();
+  await waitUntil(() => o.origin.metrics.ingestFailovers === 2, 3000, 'the failover to D');
+  for (const x of [...three.slice(3), ...chunksOf(segment(4)), ...chunksOf(segment(5))]) d.send(x);
+  assert.is((await d.end()).status, 200);
+  assert.equal(completeSegments('/live/red5/video/'), [0, 1, 2, 3, 4, 5]);
+  for (const n of [0, 1, 2, 3, 4, 5]) assert.ok((await http(o.port, 'GET', `/live/red5/video/${n}.m4s`)).body.equals(segment(n)), `segment ${n}`);
+  assert.match((await http(o.port, 'GET', '/live/red5/manifest.mpd')).body.toString(), /duration="15360"/);
+  assert.is(o.origin.store.stats().ingestBytes, 0);
+});
+
 test('redundancy is not restart or reconfiguration: another header refuses the standbys; a second push far behind the live one is a restart and takes over', async () => {
   const track = '/live/red3/Streams(video.cmfv)';
   const a = await ChunkedUpload.start(o.port, track, 'POST');

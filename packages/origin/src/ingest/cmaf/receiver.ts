@@ -156,6 +156,7 @@ class TrackPush implements BodySink {
     const standby = this.standby as Standby;
     const previous = track.owner as TrackPush | undefined;
     this.standby = undefined;
+    this.standbyHeader = undefined;
     track.standbys.delete(this);
     track.promote(this, standby);
     // Published, or not needed: either way no longer held by this push.
@@ -183,6 +184,7 @@ class TrackPush implements BodySink {
   /** A header that is not the track's: the track is reconfigured, and its standbys (of the old header) are refused. */
   private refuseStandbys(track: IngestTrack): void {
     for (const push of [...(track.standbys as Set<TrackPush>)]) {
+      if (push === this) continue;
       push.body.fail(400, `track '${track.id}' was reconfigured (another header) by a newer request`);
     }
   }
@@ -193,10 +195,13 @@ class TrackPush implements BodySink {
    * request is cut, as before redundancy), and its header starts a new run.
    */
   private restartInstead(): void {
-    const header = this.standbyHeader;
+    const header = this.standbyHeader as { bytes: Uint8Array; init: InitInfo };
+    this.standbyHeader = undefined;
     this.leaveStandby();
     const track = this.claim();
-    if (header !== undefined) track.takeHeader(header.bytes, header.init);
+    // Other standbys follow the old timeline: they would take it back at once.
+    this.refuseStandbys(track);
+    track.takeHeader(header.bytes, header.init);
   }
 
   /**
@@ -251,7 +256,8 @@ class TrackPush implements BodySink {
       const unit = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       let into: StoredObject | null = null;
       let kept = false;
-      if (event.kind === 'chunk' && this.standby !== undefined && this.standby.end === undefined && (this.track as IngestTrack).restarts(event)) {
+      // Only a new request that sent its own header can be a restart (not one that stands behind).
+      if (event.kind === 'chunk' && this.standby !== undefined && this.standbyHeader !== undefined && this.standby.end === undefined && (this.track as IngestTrack).restarts(event)) {
         this.restartInstead();
       }
       if (event.kind === 'header') {

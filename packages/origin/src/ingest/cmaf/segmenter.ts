@@ -44,9 +44,11 @@ export class Segmenter {
 
   /** Takes what `from` learnt (whether segments are marked, their length) where this one has not learnt it yet. */
   inherit(from: Segmenter): void {
-    if (this.segmentSeconds !== undefined || from.segmentSeconds === undefined) return;
-    this.marked = from.marked;
-    this.segmentSeconds = from.segmentSeconds;
+    if (from.marked && !this.marked) {
+      this.marked = true;
+      this.segmentSeconds = undefined;
+    }
+    this.segmentSeconds ??= from.segmentSeconds;
   }
 
   /**
@@ -54,7 +56,11 @@ export class Segmenter {
    * it opens one whatever it is (its segment's object was not written to: a takeover, a cut).
    */
   place(event: ChunkEvent, open = false): number | undefined {
-    if (event.info.segmentStart) this.marked = true;
+    if (event.info.segmentStart && !this.marked) {
+      // Marked after all (a push that joined mid-segment saw no styp at first): the length is learnt, not assumed.
+      this.marked = true;
+      this.segmentSeconds = undefined;
+    }
     const t = chunkSeconds(event);
     let number: number | undefined;
     // Opened by the rules (a new slot, a styp), rather than because no segment was open.
@@ -64,8 +70,8 @@ export class Segmenter {
       if (!this.marked) this.segmentSeconds = this.defaultSeconds;
       this.start = t;
       const d = this.segmentSeconds ?? this.defaultSeconds;
-      // Forced open: a segment start only if the chunk is one (styp), or an independent chunk on a slot boundary.
-      const onBoundary = t !== undefined && event.info.independent !== false && Math.abs(t / d - Math.round(t / d)) < 1e-3;
+      // Forced open: a segment start only if the chunk is one (styp), or (unmarked) an independent chunk on a slot boundary.
+      const onBoundary = !this.marked && t !== undefined && event.info.independent !== false && Math.abs(t / d - Math.round(t / d)) < 1e-3;
       this.openedAtStart = natural || event.info.segmentStart === true || onBoundary;
       // Marked segments start on their slot, give or take: round. Cut ones are inside theirs: floor.
       number = t === undefined ? 0 : this.marked ? Math.round(t / d) : Math.floor(t / d + EPSILON);
@@ -95,7 +101,8 @@ export class Segmenter {
   /** A marked encoder's first segment says how long they are. */
   private learn(): void {
     const { start, end } = this;
-    if (this.marked && this.segmentSeconds === undefined && start !== null && start !== undefined && end !== undefined && end > start) {
+    // Only from a whole segment: one joined in the middle is shorter than the encoder's.
+    if (this.marked && this.segmentSeconds === undefined && this.openedAtStart && start !== null && start !== undefined && end !== undefined && end > start) {
       this.segmentSeconds = Math.round((end - start) * 1000) / 1000;
     }
   }

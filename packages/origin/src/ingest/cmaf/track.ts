@@ -143,10 +143,16 @@ export class IngestTrack {
   /** Publishes a checked chunk (whole, or the start of a progressive one); returns its object. */
   chunk(unit: Uint8Array, event: ChunkEvent): StoredObject | null {
     const number = this.segmenter.place(event, this.segment === undefined && !this.dropping);
-    const skipped = number === undefined && this.segment === undefined;
+    // A segment the track has whole already (a promoted standby that was behind): dropped, up to the next one.
+    const stale = number !== undefined && this.lastComplete !== undefined && number <= this.lastComplete;
+    // (No segment is open then: the checks refuse decode times that go back.)
+    if (stale) this.dropping = true;
+    const skipped = stale || (number === undefined && this.segment === undefined);
     if (!skipped) this.dropping = false;
+    const t = chunkSeconds(event);
+    if (t !== undefined && event.info.duration !== undefined) this.liveEnd = t + event.info.duration;
     // (Opened before the checks move on: a cut segment puts them back to where it began.)
-    if (number !== undefined) this.openSegment(number, chunkSeconds(event));
+    if (number !== undefined && !stale) this.openSegment(number, t);
     this.lastDecode = event.info.tracks[0]?.baseMediaDecodeTime ?? this.lastDecode;
     this.lastSequence = event.info.sequenceNumber ?? this.lastSequence;
     if (skipped) return null;
@@ -159,8 +165,7 @@ export class IngestTrack {
     }
     segment.object.publish(unit, event);
     segment.bytes += unit.byteLength;
-    const t = chunkSeconds(event);
-    if (t !== undefined && event.info.duration !== undefined) this.liveEnd = segment.end = t + event.info.duration;
+    if (t !== undefined && event.info.duration !== undefined) segment.end = t + event.info.duration;
     this.point.chunked(this, event, unit.byteLength);
     return segment.object;
   }
