@@ -160,8 +160,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var settings = {
       streaming: {
         // dash.js 5 turns low-latency mode on by itself for availabilityTimeComplete="false"
-        // (ffmpeg -ldash 1); the target delay and catch-up are ours.
-        delay: { liveDelay: delay || 2 },
+        // (ffmpeg -ldash 1); the target delay is ?delay=, else the MPD's own (see below), else 2 s.
+        delay: { liveDelay: delay || NaN },
         liveCatchup: { enabled: !fromStart, mode: 'liveCatchupModeDefault' },
         buffer: { fastSwitchEnabled: true }
       }
@@ -172,6 +172,18 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     }
     player.updateSettings(settings);
     var ev = dashjs.MediaPlayer.events;
+    if (!delay) {
+      // An MPD with a ServiceDescription latency target (the origin's own, for CMAF ingest) gets
+      // it; one without (ffmpeg's is empty) gets 2 s, not dash.js's four segments.
+      player.on(ev.MANIFEST_LOADED, function (e) {
+        var list = [].concat((e && e.data && e.data.ServiceDescription) || []);
+        var target = list.some(function (d) {
+          var latency = [].concat((d && d.Latency) || [])[0];
+          return latency && Number(latency.target) > 0;
+        });
+        if (!target) player.updateSettings({ streaming: { delay: { liveDelay: 2 } } });
+      });
+    }
     player.on(ev.ERROR, function (e) {
       var err = e && e.error;
       fail('dash.js error ' + (err ? (err.code || '') + ' ' + (err.message || '') : JSON.stringify(e)));
