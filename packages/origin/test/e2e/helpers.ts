@@ -366,3 +366,26 @@ export function summarize(values: number[]): { median: number; worst: number; be
   const median = v.length === 0 ? NaN : v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
   return { median, worst: v[v.length - 1] ?? NaN, best: v[0] ?? NaN, mean: v.reduce((a, b) => a + b, 0) / (v.length || 1) };
 }
+
+/**
+ * What a live run must show (strict: no stall at all): the player it asked for, no player or
+ * page error, a latency in every sample with a median at most `latencyCeiling`, playback that
+ * advanced at least 90% of `seconds`, and a picture. Empty when all holds.
+ */
+export function liveChecks(result: PlayResult, player: string, seconds: number, latencyCeiling: number): string[] {
+  const { first, last, samples } = result;
+  const failures: string[] = [];
+  const latencies = samples.map((s) => s.latency).filter((l): l is number => typeof l === 'number');
+  const latency = summarize(latencies);
+  const advance = last.currentTime - first.currentTime;
+  if (last.player !== player) failures.push(`the page played with ${last.player}`);
+  if (last.errors.length > 0) failures.push(`player errors: ${last.errors.join('; ')}`);
+  if (result.pageErrors.length > 0) failures.push(`page errors: ${result.pageErrors.join('; ')}`);
+  const stalls = last.stalls - first.stalls;
+  if (stalls > 0) failures.push(`${stalls} stalls (${Math.round(last.stallMs - first.stallMs)} ms) in ${seconds} s`);
+  if (latencies.length < samples.length) failures.push(`${samples.length - latencies.length} of ${samples.length} samples had no latency`);
+  if (!(latency.median <= latencyCeiling)) failures.push(`median live latency ${latency.median.toFixed(3)} s (goal ${latencyCeiling} s; worst ${latency.worst.toFixed(3)} s)`);
+  if (!(advance >= seconds * 0.9)) failures.push(`playback advanced ${advance.toFixed(2)} s in ${seconds} s`);
+  if (!(last.width > 0)) failures.push('no video picture');
+  return failures;
+}
