@@ -3,6 +3,7 @@
 // real ffmpeg, as in the spec's informative example. Segments under stable URLs, readable while
 // written; the status codes the spec asks for; other tracks undisturbed by a bad one.
 import { spawn } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Parser, type ChunkEvent } from 'boxstream';
@@ -128,6 +129,9 @@ test('a probe or a refused body never takes a live track; the MPD comes back aft
     await waitUntil(() => short.origin.store.get('/live/pp6/video/0.m4s')?.units.length === 5, 3000, 'segment 0');
     assert.is((await http(short.port, 'POST', track)).status, 200, 'a probe');
     assert.is((await http(short.port, 'POST', track, new TextEncoder().encode('junk junk junk'))).status, 415);
+    const gzipped = await http(short.port, 'POST', track, gzipSync(SEGMENT_2), { 'Content-Encoding': 'gzip' });
+    assert.is(gzipped.status, 415);
+    assert.match(gzipped.body.toString(), /Content-Encoding 'gzip' is not supported/);
     up.send(SEGMENT_2);
     assert.is((await up.end()).status, 200, 'the push went on untouched');
     assert.is(short.origin.store.get('/live/pp6/video/0.m4s')?.state, 'complete');

@@ -10,14 +10,21 @@ import { manifestContentType, manifestKind } from '../store/classify.js';
 import { Upload } from './upload.js';
 import { looped } from '../relay/loop.js';
 
+/**
+ * True for a body sent as it is; else answers 415. Players would get encoded bytes (uploaders'
+ * headers are never replayed), and the parser would see no boxes.
+ */
+export function identityBody(req: IncomingMessage, res: ServerResponse): boolean {
+  const encoding = req.headers['content-encoding'];
+  if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return true;
+  refuse(req, res, 415, `Content-Encoding '${encoding}' is not supported; upload identity bytes`);
+  return false;
+}
+
 /** Answers a PUT or POST to `key`. */
 export function handleWrite(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, key: string, tally: RequestTally): void {
   if (key === '/') return refuse(req, res, 400, 'path names no object');
-  const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-    // Players would get the encoded bytes: we never replay the uploader's headers.
-    return refuse(req, res, 415, `Content-Encoding '${encoding}' is not supported; upload identity bytes`);
-  }
+  if (!identityBody(req, res)) return;
   const te = req.headers['transfer-encoding'];
   if (te !== undefined && !onlyChunked(te)) {
     // Node decodes the chunked framing only: any other coding would be stored still encoded.

@@ -13,6 +13,7 @@ import { admitUpload } from '../../ops/limits.js';
 import type { StoredObject } from '../../store/object.js';
 import { admitIngest } from '../auth.js';
 import { RequestBody, type BodySink } from '../body.js';
+import { identityBody } from '../write.js';
 import { ingestPath, type IngestPath } from './path.js';
 import { PublishingPoint } from './publishing-point.js';
 import { Standby } from './standby.js';
@@ -80,7 +81,7 @@ export class CmafIngest {
       refuse(req, res, 400, 'Streams() must name a track with letters, digits, dot, dash or underscore');
       return true;
     }
-    if (!admitUpload(ctx, req, res)) return true;
+    if (!identityBody(req, res) || !admitUpload(ctx, req, res)) return true;
     new TrackPush(ctx, this, path, req, res, tally);
     return true;
   };
