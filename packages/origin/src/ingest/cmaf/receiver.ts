@@ -130,13 +130,12 @@ class TrackPush implements BodySink {
    * segment): a redundant encoder. It stands by (DASH-IF ingest: synchronized encoders for
    * failover) instead of cutting the live one, and takes over when that one stops or falls behind.
    */
-  private standsBy(track: IngestTrack): boolean {
+  private standsBy(track: IngestTrack | undefined): boolean {
     if (this.owns || this.standby !== undefined) return this.standby !== undefined;
-    const live = track.owner;
-    if (live === undefined || live === this || track.header === undefined) return false;
+    const live = track?.owner;
+    if (track === undefined || live === undefined || live === this || track.header === undefined) return false;
     this.track = track;
-    this.standby = this.newStandby(track);
-    track.standbys.add(this);
+    this.standBehind(track);
     return true;
   }
 
@@ -166,7 +165,7 @@ class TrackPush implements BodySink {
     if (failover) this.ctx.metrics.ingestFailovers++;
   }
 
-  /** The live push was overtaken by a standby: it may be slow rather than gone, so it stands by in turn. */
+  /** Stands by on `track`: a redundant push joining, or the live one overtaken (it may be slow rather than gone). */
   private standBehind(track: IngestTrack): void {
     this.standby = this.newStandby(track);
     track.standbys.add(this);
@@ -283,7 +282,7 @@ class TrackPush implements BodySink {
         kept = true;
         const track = this.track as IngestTrack;
         if (track.owner === undefined || track.behind(this.standby)) this.promote(true);
-      } else if (event.kind === 'chunk' && !this.owns && this.track === undefined && this.ingest.find(this.path) !== undefined && this.standsBy(this.ingest.find(this.path) as IngestTrack)) {
+      } else if (event.kind === 'chunk' && this.track === undefined && this.standsBy(this.ingest.find(this.path))) {
         // A redundant per-segment request (no header of its own): kept like any standby chunk.
         (this.standby as Standby).chunk(unit, event);
         kept = true;

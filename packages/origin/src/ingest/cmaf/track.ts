@@ -194,10 +194,16 @@ export class IngestTrack {
       this.segmenter.abandon();
     }
     if (segment === undefined || segment.object.state !== 'writing') return;
-    segment.object.complete();
-    this.lastComplete = segment.number;
+    // (Before the MPD is written again: a marked encoder's first segment says how long they are.)
     this.segmenter.close();
     if (segment.last) this.endedAt = segment.end;
+    this.finish(segment);
+  }
+
+  /** A segment is complete: its object, the number a promoted standby goes on after, the MPD. */
+  private finish(segment: OpenSegment): void {
+    segment.object.complete();
+    this.lastComplete = segment.number;
     this.point.segmentDone(this, segment.bytes, durationOf(segment));
   }
 
@@ -273,9 +279,7 @@ export class IngestTrack {
       if (!held.complete) this.dropping = false;
       else {
         this.segment = undefined;
-        segment.object.complete();
-        this.lastComplete = segment.number;
-        this.point.segmentDone(this, segment.bytes, durationOf(segment));
+        this.finish(segment);
       }
     }
     this.lastDecode = standby.lastDecode;
@@ -286,11 +290,7 @@ export class IngestTrack {
     // (The segmenter opened a new one: the one before is complete.)
     const previous = this.segment;
     this.segment = undefined;
-    if (previous !== undefined && previous.object.state === 'writing') {
-      previous.object.complete();
-      this.lastComplete = previous.number;
-      this.point.segmentDone(this, previous.bytes, durationOf(previous));
-    }
+    if (previous !== undefined && previous.object.state === 'writing') this.finish(previous);
     const object = this.ctx.store.create(this.segmentKey(number), { contentType: this.contentType, kind: 'media' });
     // A segment sent again (after a cut, or by a restarted encoder) replaces the one of its number.
     this.ctx.store.insert(object);
