@@ -35,11 +35,11 @@ export class BoxCursor {
   private at: number;
 
   constructor(
-    readonly bytes: Uint8Array,
+    public bytes: Uint8Array,
     from: number,
     private to: number,
     /** Absolute offset of `bytes[0]`, for offsets and errors. */
-    readonly base = 0,
+    public base = 0,
   ) {
     this.at = from;
   }
@@ -49,6 +49,13 @@ export class BoxCursor {
     this.at = from;
     this.to = to;
     return this;
+  }
+
+  /** Starts over on other bytes (whose `bytes[0]` lies at absolute offset `base`). */
+  reset(bytes: Uint8Array, from: number, to: number, base: number): this {
+    this.bytes = bytes;
+    this.base = base;
+    return this.restart(from, to);
   }
 
   /** The current box's four-character type. */

@@ -13,8 +13,8 @@ export interface ChunkInfo {
   sequenceNumber: number | undefined;
   /** True when an `styp` precedes this chunk's moof: the chunk opens a segment. */
   segmentStart: boolean;
-  /** The `styp` brands (major first, then compatible); empty when there is no styp. */
-  brands: string[];
+  /** The `styp` brands (major first, then compatible); a shared empty array when there is no styp. */
+  brands: readonly string[];
   /** True when the styp carries `lmsg`: the last segment of the stream. */
   lastSegment: boolean;
   /**

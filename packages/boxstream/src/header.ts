@@ -15,6 +15,17 @@ export interface BoxHeader {
   usertype: string | undefined;
 }
 
+/**
+ * The top-level types of every chunk, by their 32-bit code: a header names them with these
+ * literals instead of a new string per box (no allocation, and Set lookups and comparisons
+ * against the parser's constants find an already hashed, internalized string).
+ */
+const COMMON_TYPES = new Map<number, string>(['moof', 'mdat', 'styp', 'prft', 'emsg', 'sidx', 'free', 'ftyp', 'moov'].map((t) => [codeOf(t), t]));
+
+function codeOf(type: string): number {
+  return ((type.charCodeAt(0) << 24) | (type.charCodeAt(1) << 16) | (type.charCodeAt(2) << 8) | type.charCodeAt(3)) >>> 0;
+}
+
 /** The longest possible box header: size + type + largesize + usertype. */
 export const MAX_HEADER_SIZE = 32;
 
@@ -30,7 +41,7 @@ export const MAX_HEADER_SIZE = 32;
 export function readBoxHeader(bytes: Uint8Array, at: number, end: number, base = 0): BoxHeader | null {
   if (end - at < 8) return null;
   let size = u32(bytes, at);
-  const type = fourcc(bytes, at + 4);
+  const type = COMMON_TYPES.get(u32(bytes, at + 4)) ?? fourcc(bytes, at + 4);
   let headerSize = 8;
   const offset = base + at;
   if (size === 1) {

@@ -46,6 +46,7 @@ const MiB = 1024 * 1024;
 const NO_EVENTS: readonly ParseEvent[] = Object.freeze([]);
 /** A chunk's emsg list when it has none: shared, so chunks without events allocate nothing. */
 const NO_EMSG: readonly EventMessage[] = Object.freeze([]);
+const NO_BRANDS: readonly string[] = Object.freeze([]);
 type Phase = 'idle' | 'header' | 'chunk';
 
 /** A ChildBox for a held top-level box whose bytes are `bytes` (the box alone). */
@@ -99,7 +100,13 @@ export class Parser {
   // The unit being assembled.
   private phase: Phase = 'idle';
   private unitStart = 0;
-  private unitBoxes: BoxHeader[] = [];
+  /**
+   * The pending unit's top-level headers: `[0, unitCount)` of a scratch array reused for every
+   * unit; each event gets an exact-size copy (`heldBoxes()`), which allocates less than growing
+   * a fresh array per unit.
+   */
+  private readonly unitBoxes: BoxHeader[] = [];
+  private unitCount = 0;
   private brands: ReturnType<typeof readBrands> | undefined;
   private styp: string[] | undefined;
   private prft: ProducerReferenceTime | undefined;
@@ -258,7 +265,7 @@ export class Parser {
     // idle: nothing pending but leading boxes
     if (t === 'ftyp' || t === 'moov') {
       // Padding before an init segment belongs to it; an emsg, prft, styp or sidx does not.
-      if (this.unitBoxes.some((b) => !PADDING_TYPES.has(b.type))) this.flushPending(events);
+      if (this.holds((b) => !PADDING_TYPES.has(b.type))) this.flushPending(events);
       this.phase = 'header';
       return this.hold(h);
     }
@@ -277,7 +284,7 @@ export class Parser {
 
   /** True when `h` can be held within the limits, given what is pending. */
   private fits(h: BoxHeader): boolean {
-    const start = this.unitBoxes.length === 0 ? h.offset : this.unitStart;
+    const start = this.unitCount === 0 ? h.offset : this.unitStart;
     return h.size !== 0 && h.size <= this.maxBoxSize && h.offset + h.size - start <= this.maxChunkSize;
   }
 
@@ -289,22 +296,22 @@ export class Parser {
     if (h.size > this.maxBoxSize) {
       throw new BoxStreamError('TOO_LARGE', `box larger than maxBoxSize (${this.maxBoxSize})`, h.offset, h.type, h.size);
     }
-    if (this.unitBoxes.length === 0) this.unitStart = h.offset;
+    if (this.unitCount === 0) this.unitStart = h.offset;
     if (h.offset + h.size - this.unitStart > this.maxChunkSize) {
       const what = this.phase === 'header' ? 'header' : 'unit';
       throw new BoxStreamError('TOO_LARGE', `${what} larger than maxChunkSize (${this.maxChunkSize}) before its media data`, h.offset, h.type, h.size);
     }
-    this.unitBoxes.push(h);
+    this.unitBoxes[this.unitCount++] = h;
   }
 
   private beginMdat(h: BoxHeader, events: ParseEvent[]): void {
-    this.unitBoxes.push(h);
+    this.unitBoxes[this.unitCount++] = h;
     if (h.size !== 0 && h.offset + h.size - this.unitStart <= this.maxChunkSize) return;
     const start: ChunkEvent = {
       kind: 'chunk',
       offset: this.unitStart,
       size: h.size === 0 ? 0 : h.offset + h.size - this.unitStart,
-      boxes: this.unitBoxes,
+      boxes: this.heldBoxes(),
       parts: this.parts(this.unitStart, h.offset + h.headerSize),
       complete: false,
       info: this.chunkInfo(),
@@ -316,7 +323,8 @@ export class Parser {
 
   private beginStandalone(h: BoxHeader, events: ParseEvent[]): void {
     this.unitStart = h.offset;
-    this.unitBoxes = [h];
+    this.unitBoxes[0] = h;
+    this.unitCount = 1;
     if (h.size !== 0 && h.size <= this.maxChunkSize) {
       this.standalone = true;
       return;
@@ -325,7 +333,7 @@ export class Parser {
       kind: 'box',
       offset: h.offset,
       size: h.size,
-      boxes: this.unitBoxes,
+      boxes: this.heldBoxes(),
       parts: this.parts(h.offset, h.offset + h.headerSize),
       complete: false,
     };
@@ -363,7 +371,7 @@ export class Parser {
         kind: 'box',
         offset: h.offset,
         size: h.size,
-        boxes: this.unitBoxes,
+        boxes: this.heldBoxes(),
         parts: this.parts(h.offset, end),
         complete: true,
       };
@@ -383,8 +391,15 @@ export class Parser {
         if (this.phase === 'header') return this.emitHeader(h, end, events);
         return;
       case 'moof': {
-        const bytes = this.pieces.bytes(h.offset, end);
-        this.moof = readMoof(bytes, asChild(h, bytes), h.offset, this.init);
+        // Read in place when the moof lies in one piece (the common case): no view, no copy.
+        const piece = this.pieces.direct(h.offset, h.size);
+        if (piece !== null) {
+          const at = this.pieces.directIndex;
+          this.moof = readMoof(piece, at + h.headerSize, at + h.size, h.offset, h.offset - at, this.init);
+        } else {
+          const bytes = this.pieces.bytes(h.offset, end);
+          this.moof = readMoof(bytes, h.headerSize, bytes.byteLength, h.offset, h.offset, this.init);
+        }
         return;
       }
     }
@@ -442,7 +457,7 @@ export class Parser {
       kind: 'header',
       offset: this.unitStart,
       size: end - this.unitStart,
-      boxes: this.unitBoxes,
+      boxes: this.heldBoxes(),
       parts: this.parts(this.unitStart, end),
       complete: true,
       init,
@@ -457,7 +472,7 @@ export class Parser {
       kind: 'chunk',
       offset: this.unitStart,
       size: end - this.unitStart,
-      boxes: this.unitBoxes,
+      boxes: this.heldBoxes(),
       parts: this.parts(this.unitStart, end),
       complete: true,
       info: this.chunkInfo(),
@@ -481,7 +496,7 @@ export class Parser {
       if (t.keyframe === false) independent = false;
       else if (t.keyframe === undefined && independent === true) independent = undefined;
     }
-    const brands = this.styp ?? [];
+    const brands = this.styp ?? NO_BRANDS;
     return {
       sequenceNumber: moof.sequenceNumber,
       segmentStart,
@@ -500,7 +515,8 @@ export class Parser {
 
   /** Delivers the boxes pending before a box that starts no unit, one `box` event each. */
   private flushPending(events: ParseEvent[]): void {
-    for (const h of this.unitBoxes) {
+    for (let i = 0; i < this.unitCount; i++) {
+      const h = this.unitBoxes[i];
       const box: BoxEvent = {
         kind: 'box',
         offset: h.offset,
@@ -518,7 +534,7 @@ export class Parser {
   private resetUnit(next: number): void {
     this.phase = 'idle';
     this.unitStart = next;
-    this.unitBoxes = [];
+    this.unitCount = 0;
     this.brands = undefined;
     this.styp = undefined;
     this.prft = undefined;
@@ -550,10 +566,21 @@ export class Parser {
       throw new BoxStreamError('TRUNCATED', `stream ended inside a box header (${end - this.pos} bytes)`, this.pos);
     }
     if (this.phase === 'chunk') {
-      const moof = this.unitBoxes.find((b) => b.type === 'moof') as BoxHeader;
+      const moof = this.unitBoxes.slice(0, this.unitCount).find((b) => b.type === 'moof') as BoxHeader;
       throw new BoxStreamError('MOOF_WITHOUT_MDAT', 'stream ended after a moof without its mdat', moof.offset, 'moof', moof.size);
     }
     this.flushPending(events);
+  }
+
+  /** A copy of the pending unit's headers, exactly as long as they are. */
+  private heldBoxes(): BoxHeader[] {
+    return this.unitBoxes.slice(0, this.unitCount);
+  }
+
+  /** True when one of the pending unit's headers passes `test`. */
+  private holds(test: (h: BoxHeader) => boolean): boolean {
+    for (let i = 0; i < this.unitCount; i++) if (test(this.unitBoxes[i])) return true;
+    return false;
   }
 
   private parts(from: number, to: number): Uint8Array[] {

@@ -39,18 +39,18 @@ export class PieceQueue {
 
   /** Views covering absolute `[from, to)`: one per piece touched, no copy. */
   views(from: number, to: number): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    if (to <= from) return out;
-    let i = this.locate(from);
-    let at = from;
-    while (at < to) {
+    if (to <= from) return [];
+    const first = this.locate(from);
+    let last = first;
+    while (this.starts[last] + this.pieces[last].byteLength < to) last++;
+    // Sized up front: an array grown by push() would allocate room for 17.
+    const out: Uint8Array[] = new Array(last - first + 1);
+    for (let i = first; i <= last; i++) {
       const piece = this.pieces[i];
       const start = this.starts[i];
-      const a = at - start;
+      const a = Math.max(0, from - start);
       const b = Math.min(piece.byteLength, to - start);
-      out.push(a === 0 && b === piece.byteLength ? piece : piece.subarray(a, b));
-      at = start + b;
-      i++;
+      out[i - first] = a === 0 && b === piece.byteLength ? piece : piece.subarray(a, b);
     }
     return out;
   }

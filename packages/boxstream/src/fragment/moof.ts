@@ -1,7 +1,7 @@
 // What a movie fragment (moof) says: ISO/IEC 14496-12 8.8. mfhd, then per traf: tfhd defaults,
 // tfdt, and the truns' sample counts, durations, sizes, first-sample flags and composition offsets.
 import { u32 } from '../bytes.js';
-import { BoxCursor, findChild, type ChildBox } from '../boxes.js';
+import { BoxCursor, findChild } from '../boxes.js';
 import { BoxStreamError } from '../errors.js';
 import type { InitInfo } from '../init/moov.js';
 import type { TrackInfo } from '../init/trak.js';
@@ -142,27 +142,52 @@ function readTraf(traf: BoxCursor, box: BoxCursor, tracks: readonly TrackInfo[] 
   return info;
 }
 
-/** Reads a `moof` box whose payload is `b[moof.start, moof.end)`. */
-export function readMoof(b: Uint8Array, moof: ChildBox, base = 0, init?: InitInfo): MoofInfo {
+// The moof's cursor and one for the boxes inside every traf, reused by every read (not re-entered).
+const NO_BYTES = new Uint8Array(0);
+const MOOF_CURSOR = new BoxCursor(NO_BYTES, 0, 0);
+const TRAF_CURSOR = new BoxCursor(NO_BYTES, 0, 0);
+/** The trafs read so far of the moof being read. */
+const TRACKS: TrackFragmentInfo[] = [];
+const NO_TRACK = {} as TrackFragmentInfo;
+
+/**
+ * Reads a `moof` box whose payload is `b[start, end)`; `b[0]` lies at absolute offset `base`, the
+ * moof's first byte at `offset`.
+ */
+export function readMoof(b: Uint8Array, start: number, end: number, offset: number, base: number, init?: InitInfo): MoofInfo {
   const info: MoofInfo = { sequenceNumber: undefined, tracks: [], dataEnd: undefined };
-  const c = new BoxCursor(b, moof.start, moof.end, base);
-  // One cursor for the boxes inside every traf.
-  const inner = new BoxCursor(b, 0, 0, base);
-  let dataEnd = moof.offset;
-  let end = 0;
+  const c = MOOF_CURSOR.reset(b, start, end, base);
+  const inner = TRAF_CURSOR.reset(b, 0, 0, base);
+  try {
+    readBoxes(c, inner, info, offset, init);
+  } finally {
+    // The cursors must not keep the pushed piece (it may be large) alive.
+    MOOF_CURSOR.reset(NO_BYTES, 0, 0, 0);
+    TRAF_CURSOR.reset(NO_BYTES, 0, 0, 0);
+  }
+  return info;
+}
+
+function readBoxes(c: BoxCursor, inner: BoxCursor, info: MoofInfo, moofOffset: number, init: InitInfo | undefined): void {
+  const b = c.bytes;
+  let dataEnd = moofOffset;
+  let last = 0;
+  let count = 0;
   while (c.next()) {
     if (c.code === MFHD) {
       c.require(8);
       info.sequenceNumber = u32(b, c.start + 4);
     } else if (c.code === TRAF) {
-      info.tracks.push(readTraf(c, inner, init?.tracks, moof.offset, dataEnd));
+      TRACKS[count++] = readTraf(c, inner, init?.tracks, moofOffset, dataEnd);
       dataEnd = trafDataEnd;
       // NaN stays NaN through Math.max.
-      end = Math.max(end, dataEnd);
+      last = Math.max(last, dataEnd);
     }
   }
-  if (info.tracks.length > 0 && !Number.isNaN(end)) info.dataEnd = end;
-  return info;
+  // An exact-size copy: an array grown by push() would allocate room for 17.
+  info.tracks = TRACKS.slice(0, count);
+  TRACKS.fill(NO_TRACK, 0, count);
+  if (count > 0 && !Number.isNaN(last)) info.dataEnd = last;
 }
 
 /**
@@ -175,5 +200,5 @@ export function readMoof(b: Uint8Array, moof: ChildBox, base = 0, init?: InitInf
 export function parseMoof(bytes: Uint8Array, init?: InitInfo, base = 0): MoofInfo {
   const moof = findChild(bytes, 0, bytes.length, 'moof', base);
   if (moof === undefined) throw new BoxStreamError('BAD_BOX', 'no moof box in the given bytes', base);
-  return readMoof(bytes, moof, base, init);
+  return readMoof(bytes, moof.start, moof.end, moof.offset, base, init);
 }
