@@ -37,4 +37,9 @@ export interface OriginContext extends Settings {
   signer: UrlSigner | undefined;
   /** This origin's `CDN-Loop` token: what its relays add, and what its ingest refuses to see again. */
   loopToken: string;
+  /**
+   * Longer holds than `holdMs` for reads of missing keys, by key (an asset being transcoded,
+   * whose players may ask for segments ahead of it): the longest answer wins.
+   */
+  holdRules: ((key: string) => number | undefined)[];
 }

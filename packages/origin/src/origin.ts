@@ -114,6 +114,7 @@ function build(settings: Settings): OriginContext {
     pendingUploads: new Map(),
     relays: undefined,
     loopToken: newLoopToken(),
+    holdRules: [],
     signer: settings.signing === undefined ? undefined : new UrlSigner(settings.signing.secret, settings.signing.prefixes, openPaths(settings)),
   };
 }

@@ -85,6 +85,26 @@ test('ended: a static MPD, or a dynamic one with mediaPresentationDuration and n
   assert.is(ok(mpd(period, { mpdAttrs: 'type="dynamic" mediaPresentationDuration="PT30S" minimumUpdatePeriod="PT2S"' })).ended, false);
 });
 
+test('lastNumber: a static MPD declares its last segment from its duration and the template; a timeline or a dynamic MPD does not', () => {
+  const rep = (template: string) => `<AdaptationSet contentType="video"><Representation id="v" bandwidth="1000"><SegmentTemplate media="s-$Number$.m4s" ${template}/></Representation></AdaptationSet>`;
+  const at = (mpdAttrs: string, template: string, periodAttrs = 'id="p0"') => rendition(ok(mpd(rep(template), { mpdAttrs, periodAttrs })), 'v').lastNumber;
+  // 60 s of 4 s segments from number 1: 1..15; a hair over is float noise, a frame over is a 16th.
+  assert.is(at('type="static" mediaPresentationDuration="PT60S"', 'timescale="12800" duration="51200" startNumber="1"'), 15);
+  assert.is(at('type="static" mediaPresentationDuration="PT60.0000001S"', 'timescale="12800" duration="51200" startNumber="1"'), 15);
+  assert.is(at('type="static" mediaPresentationDuration="PT60.04S"', 'timescale="12800" duration="51200" startNumber="1"'), 16);
+  assert.is(at('type="static" mediaPresentationDuration="PT1M"', 'timescale="48000" duration="192000" startNumber="0"'), 14);
+  assert.is(at('type="static" mediaPresentationDuration="P0DT1H0M0.5S"', 'duration="2"'), 1801);
+  // The Period's start counts from the presentation's.
+  assert.is(at('type="static" mediaPresentationDuration="PT60S"', 'duration="4"', 'id="p0" start="PT20S"'), 10);
+  // Nothing declared: dynamic, no or malformed duration, a SegmentTimeline.
+  assert.is(at('type="dynamic" mediaPresentationDuration="PT60S"', 'duration="4"'), undefined);
+  assert.is(at('type="static"', 'duration="4"'), undefined);
+  assert.is(at('type="static" mediaPresentationDuration="60"', 'duration="4"'), undefined);
+  assert.is(at('type="static" mediaPresentationDuration="PT"', 'duration="4"'), undefined);
+  const timeline = rendition(ok(mpd(`<AdaptationSet contentType="video"><Representation id="v" bandwidth="1000"><SegmentTemplate media="s-$Number$.m4s"><SegmentTimeline><S t="0" d="4" r="14"/></SegmentTimeline></SegmentTemplate></Representation></AdaptationSet>`, { mpdAttrs: 'type="static" mediaPresentationDuration="PT60S"' })), 'v');
+  assert.is(timeline.lastNumber, undefined);
+});
+
 test('template: %05d pads to five digits, longer numbers keep their digits, and match inverts format', () => {
   const p = pattern('chunk-$RepresentationID$-$Number%05d$.m4s', '0');
   assert.is(p.kind, 'number');

@@ -83,7 +83,8 @@ function decode(bytes: Buffer): { errors: string; end: number; duration: number 
 }
 
 test('a PUT file becomes an HLS and DASH ladder: EVENT while it is made, then VOD; every rendition decodes and lasts as long as the source', async () => {
-  await open();
+  // A short hold for missing keys: a segment asked for ahead of the transcode is held longer.
+  await open({ holdMs: 50 });
   const src = source('six.mp4', 6);
   const sourceDuration = Number(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', src], { encoding: 'utf8' }));
   // The first segment completed once every rendition has one (the playlists' timing is fixed
@@ -98,15 +99,35 @@ test('a PUT file becomes an HLS and DASH ladder: EVENT while it is made, then VO
       whileMade = `${job('six')!.state}\n${renderMediaPlaylist(channel, r)}`;
     }
   });
+  // While it is made, DASH players get a static MPD of the whole asset (ffmpeg's is dynamic).
+  let mpdWhileMade: string | undefined;
+  o.origin.store.on('complete', (key) => {
+    if (key === '/vod/six/manifest.mpd' && mpdWhileMade === undefined && job('six')?.state === 'transcoding') {
+      mpdWhileMade = Buffer.concat(o.origin.store.get(key)!.units).toString();
+    }
+  });
   const res = await put(o.port, '/vod/six', readFileSync(src));
   assert.is(res.status, 202, res.body.toString());
   assert.is(res.headers.location, '/vod/jobs/six');
+  // Its last segment, asked for before it exists (as a player of that MPD may): held until made.
+  const lastKey = '/vod/six/chunk-0-00003.m4s';
+  const absentWhenAsked = o.origin.store.get(lastKey) === undefined;
+  const ahead = http(o.port, 'GET', lastKey);
   const accepted = JSON.parse(res.body.toString()) as VodJob;
   assert.equal(accepted.renditions.map((r) => `${r.name} ${r.width ?? ''}x${r.height ?? ''}`), ['180p 320x180', '90p 160x90', 'audio x']);
   assert.is(accepted.source.width, 320);
   await whenSettled('six');
   assert.is(job('six')!.state, 'done', job('six')!.error);
   assert.is(job('six')!.percent, 100);
+
+  const early = await ahead;
+  assert.ok(absentWhenAsked, 'asked before the segment existed');
+  assert.is(early.status, 200, 'held past holdMs until the transcode made it');
+  assert.equal(early.body, Buffer.concat(o.origin.store.get(lastKey)!.units));
+  assert.ok(mpdWhileMade !== undefined, 'an MPD while the transcode ran');
+  assert.match(mpdWhileMade!, /type="static"/);
+  assert.match(mpdWhileMade!, /mediaPresentationDuration="PT6S"/);
+  assert.not.match(mpdWhileMade!, /SegmentTimeline|availabilityStartTime/);
 
   assert.ok(whileMade !== undefined, 'a playlist while the transcode ran');
   assert.match(whileMade!, /^transcoding\n/);
@@ -118,8 +139,10 @@ test('a PUT file becomes an HLS and DASH ladder: EVENT while it is made, then VO
   assert.is((master.match(/#EXT-X-STREAM-INF/g) ?? []).length, 2, master);
   assert.match(master, /RESOLUTION=320x180/);
   assert.match(master, /TYPE=AUDIO/);
+  // Once done, ffmpeg's own final MPD: every segment in its timeline.
   const mpd = (await http(o.port, 'GET', '/vod/six/manifest.mpd')).body.toString();
   assert.match(mpd, /type="static"/);
+  assert.match(mpd, /<SegmentTimeline>/);
   for (const [playlist, frame] of [['manifest_0.m3u8', 1 / FPS], ['manifest_1.m3u8', 1 / FPS], ['manifest_2.m3u8', 1024 / 48000]] as const) {
     const text = (await http(o.port, 'GET', `/vod/six/${playlist}`)).body.toString();
     assert.match(text, /#EXT-X-PLAYLIST-TYPE:VOD/, playlist);

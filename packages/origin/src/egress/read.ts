@@ -17,7 +17,14 @@ import { STORED_OBJECT_HEADERS, etagOf, lastModifiedOf, type ObjectInfo } from '
 import { HttpReader, flushAtEndOfTurn } from './http-reader.js';
 import { parseLiveRange, parseRange } from './range.js';
 
-/** Answers a GET or HEAD for `key`; a missing key is held for `ctx.holdMs`. */
+/** How long a read of the missing `key` is held: `holdMs`, or longer where a hold rule says so. */
+function holdMsFor(ctx: OriginContext, key: string): number {
+  let ms = ctx.holdMs;
+  for (const rule of ctx.holdRules) ms = Math.max(ms, rule(key) ?? 0);
+  return ms;
+}
+
+/** Answers a GET or HEAD for `key`; a missing key is held for `holdMsFor()` it. */
 export function handleRead(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, key: string, tally: RequestTally): void {
   if (!admitRead(ctx, res)) return;
   const object = ctx.store.get(key);
@@ -28,7 +35,8 @@ export function handleRead(ctx: OriginContext, req: IncomingMessage, res: Server
     if (found instanceof StoredObject) return serveComplete(ctx, req, res, found, tally);
     if (found !== undefined) return void serveFile(ctx, req, res, found, tally);
   }
-  if (ctx.holdMs > 0) return void new HeldRead(ctx, req, res, key, tally);
+  const holdMs = holdMsFor(ctx, key);
+  if (holdMs > 0) return void new HeldRead(ctx, req, res, key, tally, holdMs);
   sendNotFound(res);
 }
 
@@ -39,7 +47,7 @@ function needsComplete(req: IncomingMessage): boolean {
 
 function serve(ctx: OriginContext, req: IncomingMessage, res: ServerResponse, object: StoredObject, tally: RequestTally): void {
   if (object.state === 'complete') return serveComplete(ctx, req, res, object, tally);
-  if (needsComplete(req)) return void new HeldRead(ctx, req, res, object.key, tally, object);
+  if (needsComplete(req)) return void new HeldRead(ctx, req, res, object.key, tally, ctx.holdMs, object);
   serveLive(ctx, req, res, object, tally);
 }
 
@@ -169,7 +177,8 @@ async function serveFile(ctx: OriginContext, req: IncomingMessage, res: ServerRe
 
 /**
  * A GET or HEAD held until its key appears (LL-DASH players ask a little before a segment
- * starts) or, for an HTTP/1.0 client, until the object is complete; answered 404 after `holdMs`.
+ * starts) or, for an HTTP/1.0 client, until the object is complete; answered 404 after `holdMs`
+ * (or a hold rule's longer time).
  * Released at once when the client goes away.
  */
 class HeldRead implements KeyWaiter, ObjectReader {
@@ -184,10 +193,11 @@ class HeldRead implements KeyWaiter, ObjectReader {
     private readonly res: ServerResponse,
     private readonly key: string,
     private readonly tally: RequestTally,
+    holdMs: number,
     writing?: StoredObject,
   ) {
     ctx.metrics.holds++;
-    this.timer = setTimeout(this.expire, ctx.holdMs);
+    this.timer = setTimeout(this.expire, holdMs);
     if (writing !== undefined) this.follow(writing);
     else ctx.store.wait(key, this);
     // Also when the connection closes while this response is queued behind another one.

@@ -11,6 +11,8 @@ export class Channel implements ChannelView {
   readonly renditions: Rendition[] = [];
   timing: ChannelTiming | undefined;
   ended = false;
+  /** The MPD says the stream is over (static, or a final duration): it ends once its segments are in. */
+  private endDeclared = false;
   /** Why the latest MPD cannot be mapped to playlists (nothing is generated then). */
   problem: string | undefined;
   /** MPD@availabilityStartTime, epoch ms: the stream's clock when chunks carry no prft. */
@@ -45,7 +47,8 @@ export class Channel implements ChannelView {
   declare(manifest: ManifestDecl): Rendition[] {
     this.problem = undefined;
     this.availabilityStartTime = manifest.availabilityStartTime;
-    this.ended = manifest.ended;
+    this.endDeclared = manifest.ended;
+    this.ended = false;
     const added: Rendition[] = [];
     const next: Rendition[] = [];
     for (const decl of manifest.renditions) {
@@ -63,6 +66,15 @@ export class Channel implements ChannelView {
     this.renditions.splice(0, this.renditions.length, ...next);
     this.version++;
     return added;
+  }
+
+  /**
+   * Ends the stream when its MPD said so and every segment it declares is in: at once for an MPD
+   * that declares no last segment, else when the last one completes (a static MPD written before
+   * its media, as a VOD asset still being made has). Call after segments come or go.
+   */
+  settleEnd(): void {
+    if (this.endDeclared && !this.ended) this.ended = this.renditions.every((r) => r.declaredLastIn);
   }
 
   /** `out_<id>.m3u8` beside the multivariant `out.m3u8`. */

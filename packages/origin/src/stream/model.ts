@@ -222,6 +222,7 @@ export class StreamModel implements StreamsView {
     for (const r of channel.renditions) this.byPlaylist.set(channel.base + decodeURIComponent(r.playlistUri), { channel, rendition: r });
     // Objects that arrived before this MPD named them: inits, then segments in order.
     if (added.length > 0) this.adoptStored(channel, added);
+    channel.settleEnd();
     this.changed(channel);
   }
 
@@ -382,6 +383,7 @@ export class StreamModel implements StreamsView {
     if (segment.chunks.length === 0) return this.leaveOut(object, building, undefined);
     segment.complete = true;
     if (building.last) channel.ended = true;
+    channel.settleEnd();
     channel.fixTiming();
     channel.version++;
     this.changed(channel);

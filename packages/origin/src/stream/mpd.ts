@@ -16,7 +16,8 @@ export interface ManifestDecl {
   /** MPD@availabilityStartTime as epoch ms, when present */
   availabilityStartTime: number | undefined;
   /**
-   * The stream has ended: a static MPD, or a dynamic one that says its duration and will not be
+   * The stream has ended (or will once the segments it declares are in, see
+   * `RenditionDecl.lastNumber`): a static MPD, or a dynamic one that says its duration and will not be
    * updated again (MPD@mediaPresentationDuration without MPD@minimumUpdatePeriod: DASH-IF IOP's
    * end of a live stream).
    */
@@ -49,6 +50,12 @@ export interface RenditionDecl {
   duration: number | undefined;
   /** default 1 */
   startNumber: number;
+  /**
+   * The number of the last segment a static MPD declares (from MPD@mediaPresentationDuration and
+   * SegmentTemplate@duration); undefined for a dynamic MPD or a SegmentTimeline. A static MPD
+   * written before its media (a VOD asset still being made) ends its stream once this is in.
+   */
+  lastNumber: number | undefined;
   /** default 0 */
   presentationTimeOffset: number;
   /** Object key of the init segment (resolved), undefined when the template has no initialization */
@@ -195,6 +202,16 @@ function parseFrameRate(s: string | undefined): number | undefined {
   else if (/^[0-9]{1,9}\.[0-9]{1,9}$/.test(s)) fps = Number(s);
   else return undefined;
   return Number.isFinite(fps) && fps > 0 ? fps : undefined;
+}
+
+/** xs:duration as DASH writes it (`PT1M4.5S`, `P1DT2H`) to seconds; no years or months. */
+function parseDuration(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const m = /^P(?:([0-9]+)D)?(?:T(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+(?:\.[0-9]+)?)S)?)?$/.exec(s);
+  if (m === null || s === 'P' || s.endsWith('T')) return undefined;
+  const [days, hours, minutes, seconds] = m.slice(1, 5).map((v) => (v === undefined ? 0 : Number(v)));
+  const total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
+  return Number.isFinite(total) ? total : undefined;
 }
 
 /** xs:dateTime to epoch ms; no time zone is read as UTC, as DASH players do. */
@@ -364,6 +381,11 @@ function read(text: string, mpdKey: string): MpdResult {
   const periodBase = applyBaseUrl(period, mpdBase.path, 'the Period');
   if (!periodBase.ok) return periodBase;
 
+  // A static MPD's segments span its duration from the Period's start.
+  const presentation = parseDuration(attr(mpd, 'mediaPresentationDuration'));
+  const periodStart = parseDuration(attr(period, 'start')) ?? 0;
+  const declaredSeconds = typeAttr === 'static' && presentation !== undefined ? presentation - periodStart : undefined;
+
   const renditions: RenditionDecl[] = [];
   const ids = new Set<string>();
   const adaptationSets = children(period, 'AdaptationSet').map(node);
@@ -380,7 +402,7 @@ function read(text: string, mpdKey: string): MpdResult {
       if (id === undefined) return fail(`Representation #${r + 1} of ${setName} has no id`);
       if (ids.has(id)) return fail(`duplicate Representation id ${q(id)}: ids must be unique in a Period`);
       ids.add(id);
-      const decl = readRepresentation(rep, id, set, setId, period, setBase.path);
+      const decl = readRepresentation(rep, id, set, setId, period, setBase.path, declaredSeconds);
       if (!decl.ok) return decl;
       renditions.push(decl.rendition);
     }
@@ -401,6 +423,7 @@ function readRepresentation(
   adaptationSetId: string | undefined,
   period: XmlNode,
   setBase: string,
+  declaredSeconds: number | undefined,
 ): { ok: true; rendition: RenditionDecl } | Fail {
   const name = `Representation ${q(id)}`;
   // Representation values override their AdaptationSet's (DASH common attributes, 5.3.7).
@@ -503,6 +526,11 @@ function readRepresentation(
     timescale,
     duration: hasTimeline ? undefined : duration,
     startNumber,
+    // The count is rounded up (a last, shorter segment); a hair over a boundary is float noise.
+    lastNumber:
+      !hasTimeline && duration !== undefined && declaredSeconds !== undefined && declaredSeconds > 0
+        ? startNumber + Math.ceil((declaredSeconds * timescale) / duration - 1e-6) - 1
+        : undefined,
     presentationTimeOffset,
     initKey,
     mediaBase,

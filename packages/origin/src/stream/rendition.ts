@@ -84,6 +84,16 @@ export class Rendition implements RenditionView {
     this.info = infoOf(this.decl, init, this.relative);
   }
 
+  /** Whether the last segment a static MPD declares (when it declares one) is in, complete. */
+  get declaredLastIn(): boolean {
+    const last = this.decl.lastNumber;
+    if (last === undefined) return true;
+    const newest = this.segments[this.segments.length - 1];
+    if (newest === undefined || !newest.complete) return false;
+    const name = this.decl.matchKey(newest.key);
+    return name !== undefined && 'number' in name && name.number >= last;
+  }
+
   /** A new MPD version re-declared this rendition. */
   redeclare(decl: RenditionDecl): void {
     this.decl = decl;

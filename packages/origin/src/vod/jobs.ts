@@ -9,6 +9,7 @@ import type { RequestListener } from 'node:http';
 import { join } from 'node:path';
 import { planLadder, transcodeArgs, type Ladder } from './ladder.js';
 import { LoopbackIngest } from './loopback.js';
+import { staticVodMpd } from './manifest.js';
 import type { VodSettings } from './options.js';
 import type { SourceFacts } from './probe.js';
 import { Transcode, type TranscodeEnd } from './transcode.js';
@@ -30,7 +31,10 @@ export interface VodJob {
   source: SourceFacts & { bytes: number; filename?: string };
   /** The renditions, by the id they have in the MPD (and in `manifest_<id>.m3u8`). */
   renditions: { id: string; name: string; width?: number; height?: number; kbps: number; type: 'video' | 'audio' }[];
-  /** The generated HLS multivariant playlist and ffmpeg's MPD. */
+  /**
+   * The generated HLS multivariant playlist, and the MPD: static for the whole asset from the
+   * start (see vod/manifest.ts), ffmpeg's own final one once done.
+   */
   hls: string;
   dash: string;
 }
@@ -64,8 +68,10 @@ const STALL_MS = 5 * 60_000;
 interface Run {
   loopback: LoopbackIngest;
   transcode: Transcode | undefined;
-  /** The final, static MPD, held until every segment is in. */
+  /** ffmpeg's final MPD, held until every segment is in. */
   finalMpd: Buffer | undefined;
+  /** The MPD published while the transcode runs (static, the whole asset). */
+  publishedMpd: Buffer | undefined;
   /** The first upload the origin refused (ffmpeg ignores refusals; the asset would have holes). */
   refused: string | undefined;
 }
@@ -93,6 +99,11 @@ export class VodJobs {
       this.unavailable = `cannot use ${host.workDir}: ${err instanceof Error ? err.message : String(err)}`;
       host.warn(`vod: ${this.unavailable}`);
     }
+  }
+
+  /** Whether `name`'s asset is being transcoded now. */
+  transcoding(name: string): boolean {
+    return this.jobs.get(name)?.state === 'transcoding';
   }
 
   /** A path for an upload in flight of `name`. */
@@ -289,7 +300,7 @@ export class VodJobs {
     job.percent = 0;
     job.startedAt = new Date().toISOString();
     this.save(job);
-    const run: Run = { loopback: undefined!, transcode: undefined, finalMpd: undefined, refused: undefined };
+    const run: Run = { loopback: undefined!, transcode: undefined, finalMpd: undefined, publishedMpd: undefined, refused: undefined };
     run.loopback = new LoopbackIngest({
       handler: this.host.ingest,
       secret: this.host.ingestSecret,
@@ -297,8 +308,19 @@ export class VodJobs {
       mpdKey: job.dash,
       maxManifestBytes: this.host.maxManifestBytes,
       manifest: (body) => {
-        if (/\btype\s*=\s*["']static["']/.test(body.toString('utf8'))) run.finalMpd = body;
-        else this.host.publishManifest(job.dash, body);
+        const text = body.toString('utf8');
+        if (/\btype\s*=\s*["']static["']/.test(text)) {
+          run.finalMpd = body;
+          return;
+        }
+        // Players get the asset as VOD from the start; ffmpeg's later versions change nothing
+        // of it but their timelines, so it is published again only if it differs.
+        const vod = staticVodMpd(text, job.source.videoDuration ?? job.source.duration, settings.segmentSeconds);
+        if (vod === undefined && run.publishedMpd === undefined) this.host.warn(`vod: ${job.name}: ffmpeg's MPD could not be made static; serving it as it is`);
+        const next = vod === undefined ? body : Buffer.from(vod);
+        if (run.publishedMpd !== undefined && next.equals(run.publishedMpd)) return;
+        run.publishedMpd = next;
+        this.host.publishManifest(job.dash, next);
       },
       refused: (what) => {
         run.refused ??= what;

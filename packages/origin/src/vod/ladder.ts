@@ -63,8 +63,8 @@ export function transcodeArgs(settings: VodSettings, ladder: Ladder, source: str
   args.push(
     '-f', 'dash',
     '-seg_duration', String(seg),
-    // DASH players reload the dynamic MPD this often (ffmpeg's default is 500 s), so they see it
-    // turn static, with its whole duration, soon after the transcode ends.
+    // Players never see ffmpeg's dynamic MPD (they get a static one, vod/manifest.ts): a short
+    // update period only keeps its minimumUpdatePeriod sane (ffmpeg's default is 500 s).
     '-update_period', String(Math.max(1, Math.round(seg))),
     '-use_template', '1',
     '-use_timeline', '1',

@@ -7,6 +7,11 @@ import { stderrLines } from './stderr.js';
 export interface SourceFacts {
   /** Seconds. */
   duration: number;
+  /**
+   * Seconds of the video stream, when the container says (the ladder's segments span it; the
+   * audio may run a frame longer). Absent from records made before it was read.
+   */
+  videoDuration?: number;
   /** Display size after rotation and sample aspect ratio. */
   width: number;
   height: number;
@@ -30,6 +35,7 @@ interface ProbeStream {
   channels?: number;
   nb_frames?: string;
   nb_read_packets?: string;
+  duration?: string;
   disposition?: { attached_pic?: number };
   tags?: { rotate?: string };
   side_data_list?: { rotation?: number }[];
@@ -98,6 +104,7 @@ export function judge(json: string, complaints: string): ProbeResult {
     ok: true,
     facts: {
       duration,
+      ...(Number(video.duration) > 0 ? { videoDuration: Number(video.duration) } : {}),
       width,
       height,
       frameRate: ratio(video.avg_frame_rate),

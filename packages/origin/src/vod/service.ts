@@ -30,6 +30,9 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 /** Requests the loopback listener passed on (ffmpeg writing an asset). */
 const fromLoopback = new WeakSet<IncomingMessage>();
 
+/** How long a read of a segment not made yet is held while its asset transcodes, ms. */
+export const VOD_HOLD_MS = 15_000;
+
 export class VodService {
   readonly jobs: VodJobs;
   /** `/vod` without its trailing slash. */
@@ -58,6 +61,14 @@ export class VodService {
       publishManifest: (key, body) => publishManifest(ctx, key, body),
       removeUnder: (p) => void removeUnder(ctx, p),
       warn: ctx.warn,
+    });
+    // Players of an asset being made ask for segments ahead of the transcode (a static MPD
+    // declares them all): held until they are made, within the timeouts players give a request
+    // (dash.js 20 s), not answered 404 after holdMs.
+    ctx.holdRules.push((key) => {
+      if (!key.startsWith(prefix)) return undefined;
+      const slash = key.indexOf('/', prefix.length);
+      return slash > 0 && this.jobs.transcoding(key.slice(prefix.length, slash)) ? VOD_HOLD_MS : undefined;
     });
   }
 

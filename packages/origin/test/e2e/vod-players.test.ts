@@ -1,8 +1,8 @@
 // VOD with real components end to end: a 60 s 1080p file uploaded through the /player page's
 // form in Debian's Chromium, transcoded by Debian's ffmpeg into the default ladder, played by
-// hls.js while the transcode still runs (an EVENT playlist, from its start), then by hls.js and
-// dash.js to the end with seeks once it is done. Prints the time from the upload's end to
-// hls.js' first frame.
+// hls.js (an EVENT playlist, from its start) and dash.js (a static MPD of the whole asset) while
+// the transcode still runs, then to the end with seeks once it is done. Prints the time from the
+// upload's end to each player's first frame.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -71,7 +71,7 @@ const videoState = (page: Page) =>
     return { t: v.currentTime, ended: v.ended, duration: v.duration, paused: v.paused };
   });
 
-test('a 60 s 1080p file uploaded through the form plays in hls.js before its transcode ends, then in hls.js and dash.js to the end with seeks', async () => {
+test('a 60 s 1080p file uploaded through the form plays in hls.js and dash.js before its transcode ends, then to the end with seeks', async () => {
   const file = join(work, 'talk.mp4');
   execFileSync('ffmpeg', [
     '-hide_banner', '-loglevel', 'error',
@@ -104,11 +104,28 @@ test('a 60 s 1080p file uploaded through the form plays in hls.js before its tra
   console.log(`  hls.js: first frame ${hlsFirstFrame.toFixed(1)} s after the upload ended (transcode ${during.percent}% done)`);
   assert.is(during.state, 'transcoding', 'hls.js played before the transcode ended');
 
+  // dash.js too, from the MPD the origin serves while the transcode runs: static, the whole
+  // asset, every segment by number (ffmpeg's own is dynamic, and dash.js waits on it forever
+  // when the transcode runs faster than real time, as this one does).
+  const served = await (await fetch(`${running.url}/vod/talk/manifest.mpd`)).text();
+  assert.match(served, /type="static"/);
+  assert.match(served, new RegExp(`mediaPresentationDuration="PT${SECONDS}S"`));
+  const dash = await openPlayer(`${running.url}/player?player=dash&url=/vod/talk/manifest.mpd`);
+  await untilPlaying(dash.page, 'dash.js');
+  const dashFirstFrame = (Date.now() - uploadEnded) / 1000;
+  const dashDuring = origin.vod!.job('talk')!;
+  console.log(`  dash.js: first frame ${dashFirstFrame.toFixed(1)} s after the upload ended (transcode ${dashDuring.percent}% done)`);
+  assert.is(dashDuring.state, 'transcoding', 'dash.js played before the transcode ended');
+
   await waitFor(() => ['done', 'failed'].includes(origin.vod!.job('talk')!.state), 300_000, 'the transcode to end', 500);
   assert.is(origin.vod!.job('talk')!.state, 'done', origin.vod!.job('talk')!.error);
-  // dash.js plays the finished asset (its MPD now static).
-  const dash = await openPlayer(`${running.url}/player?player=dash&start=0&url=/vod/talk/manifest.mpd`);
-  await untilPlaying(dash.page, 'dash.js');
+  // ffmpeg's final MPD replaces it: the segments it lists are the ones players were promised.
+  const final = await (await fetch(`${running.url}/vod/talk/manifest.mpd`)).text();
+  const counts = [...final.matchAll(/<SegmentTimeline>([\s\S]*?)<\/SegmentTimeline>/g)].map(([, t]) =>
+    [...t.matchAll(/<S [^>]*>/g)].reduce((n, [s]) => n + 1 + Number(/\br="(\d+)"/.exec(s)?.[1] ?? 0), 0),
+  );
+  console.log(`  segments per rendition in ffmpeg's final MPD: ${counts.join(', ')} (promised ${SECONDS / 4})`);
+  for (const n of counts) assert.ok(n >= SECONDS / 4, `every promised segment was made (${counts})`);
   const players = [
     { kind: 'hls.js', ...hls },
     { kind: 'dash.js', ...dash },
