@@ -6,7 +6,6 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Parser } from 'boxstream';
 import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, startOrigin, waitUntil, type TestOrigin } from './helpers.js';
 import { MediaPlaylistTracker } from './helpers/llhls-validator.js';
 
@@ -90,44 +89,6 @@ test('a media playlist is held until its first segment is complete (an empty liv
   assert.match(r.body.toString(), /#EXTINF:1\.0\d*,\nchunk-0-00001\.m4s/);
   reader.destroy();
 });
-
-test('a static MPD written before its media (a VOD asset being made) ends the playlist only once its last declared segment is in', async () => {
-  // Three 1 s segments declared: the playlist stays open (no ENDLIST) until number 3 is complete.
-  const declared = NUMBERED.replace('type="dynamic" availabilityStartTime="2026-01-01T00:00:00Z"', 'type="static" mediaPresentationDuration="PT3S"');
-  const dir = await channel(declared);
-  await upload(dir, 1, segmentAt(0));
-  await upload(dir, 2, segmentAt(1));
-  let text = await playlist(dir);
-  assert.not.ok(text.includes('#EXT-X-ENDLIST'), text);
-  assert.equal(uris(text), ['chunk-0-00001.m4s', 'chunk-0-00002.m4s']);
-  // The last one, while it is written: still open.
-  const bytes = segmentAt(2);
-  const chunks = [...new Parser().push(bytes)].map((e) => bytes.subarray(e.offset, e.offset + e.size));
-  const last = await ChunkedUpload.start(o.port, `${dir}/chunk-0-00003.m4s`);
-  last.send(chunks[0]);
-  await until(async () => (await playlist(dir)).includes('chunk-0-00003.m4s'), 'the last segment listed while written');
-  assert.not.ok((await playlist(dir)).includes('#EXT-X-ENDLIST'));
-  for (const c of chunks.slice(1)) last.send(c);
-  assert.is((await last.end()).status, 201);
-  await until(async () => (await playlist(dir)).includes('#EXT-X-ENDLIST'), 'ENDLIST once the last declared segment is in');
-  text = await playlist(dir);
-  assert.equal(uris(text), ['chunk-0-00001.m4s', 'chunk-0-00002.m4s', 'chunk-0-00003.m4s']);
-  // A static MPD that declares no last segment (a SegmentTimeline) ends the stream at once, as before.
-  const timeline = mpd('<SegmentTemplate timescale="1000000" initialization="init-$RepresentationID$.m4s" media="chunk-$RepresentationID$-$Number%05d$.m4s" startNumber="1"><SegmentTimeline><S t="0" d="1000000" r="2"/></SegmentTimeline></SegmentTemplate>')
-    .replace('type="dynamic" availabilityStartTime="2026-01-01T00:00:00Z"', 'type="static" mediaPresentationDuration="PT3S"');
-  const dir2 = await channel(timeline);
-  await upload(dir2, 1, segmentAt(0));
-  await until(async () => (await playlist(dir2)).includes('#EXT-X-ENDLIST'), 'ENDLIST at once');
-});
-
-/** Polls `predicate` until it holds (5 s at most). */
-async function until(predicate: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('a segment uploaded again (a retry) keeps its number: no discontinuity, no hole', async () => {
   const dir = await channel();

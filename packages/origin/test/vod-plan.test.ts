@@ -152,6 +152,9 @@ test("the MPD players get while a transcode runs: ffmpeg's dynamic MPD made stat
     ]);
     assert.equal(read.manifest.renditions[0].matchKey('/vod/talk/chunk-0-00015.m4s'), { number: 15 });
   }
+  // Text stays the text it was (ffmpeg copies a source's title), escapes stay escaped.
+  const titled = staticVodMpd(FFMPEG_DYNAMIC_MPD.replace('<ProgramInformation>\n\t</ProgramInformation>', '<ProgramInformation><Title>007 &amp; 1e3</Title></ProgramInformation>'), 60, 4)!;
+  assert.match(titled, /<Title>007 &amp; 1e3<\/Title>/);
   // Not an MPD, or one with nothing to address by number: nothing made up.
   assert.is(staticVodMpd('<html><body>no</body></html>', 60, 4), undefined);
   assert.is(staticVodMpd('<MPD type="dynamic"><Period/></MPD>', 60, 4), undefined);

@@ -48,7 +48,8 @@ export class Channel implements ChannelView {
     this.problem = undefined;
     this.availabilityStartTime = manifest.availabilityStartTime;
     this.endDeclared = manifest.ended;
-    this.ended = false;
+    // A live MPD again makes the stream live; an ended one never un-ends it (an lmsg came first).
+    if (!manifest.ended) this.ended = false;
     const added: Rendition[] = [];
     const next: Rendition[] = [];
     for (const decl of manifest.renditions) {
@@ -69,12 +70,14 @@ export class Channel implements ChannelView {
   }
 
   /**
-   * Ends the stream when its MPD said so and every segment it declares is in: at once for an MPD
-   * that declares no last segment, else when the last one completes (a static MPD written before
-   * its media, as a VOD asset still being made has). Call after segments come or go.
+   * Ends the stream when its MPD said so: at once, except on an event channel (a VOD asset) whose
+   * static MPD declares its last segment, written before its media while the asset is made: then
+   * once that segment is in. A live encoder's final MPD may declare one segment more than some
+   * rendition has (its duration runs to the longest track), so elsewhere it ends at once as before.
+   * Call after segments come or go.
    */
   settleEnd(): void {
-    if (this.endDeclared && !this.ended) this.ended = this.renditions.every((r) => r.declaredLastIn);
+    if (this.endDeclared && !this.ended) this.ended = !this.event || this.renditions.every((r) => r.declaredLastIn);
   }
 
   /** `out_<id>.m3u8` beside the multivariant `out.m3u8`. */

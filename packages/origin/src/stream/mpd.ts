@@ -52,8 +52,9 @@ export interface RenditionDecl {
   startNumber: number;
   /**
    * The number of the last segment a static MPD declares (from MPD@mediaPresentationDuration and
-   * SegmentTemplate@duration); undefined for a dynamic MPD or a SegmentTimeline. A static MPD
-   * written before its media (a VOD asset still being made) ends its stream once this is in.
+   * SegmentTemplate@duration, `$Number$` templates); undefined for a dynamic MPD, `$Time$` or a
+   * SegmentTimeline. An event channel's static MPD (a VOD asset still being made) ends its
+   * stream once this is in.
    */
   lastNumber: number | undefined;
   /** default 0 */
@@ -528,7 +529,7 @@ function readRepresentation(
     startNumber,
     // The count is rounded up (a last, shorter segment); a hair over a boundary is float noise.
     lastNumber:
-      !hasTimeline && duration !== undefined && declaredSeconds !== undefined && declaredSeconds > 0
+      media.kind === 'number' && !hasTimeline && duration !== undefined && declaredSeconds !== undefined && declaredSeconds > 0
         ? startNumber + Math.ceil((declaredSeconds * timescale) / duration - 1e-6) - 1
         : undefined,
     presentationTimeOffset,

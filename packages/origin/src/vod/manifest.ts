@@ -11,7 +11,8 @@
 // the transcode reads the segment as it is written.
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 
-const XML_OPTIONS = { preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '@_', format: true, indentBy: '  ', suppressEmptyNode: true } as const;
+// Values stay the text they were (a title "007" must not become 7).
+const XML_OPTIONS = { preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false, format: true, indentBy: '  ', suppressEmptyNode: true } as const;
 
 /** A node of fast-xml-parser's ordered form: `{ Tag: children, ':@': attributes }`. */
 type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> };
