@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Parser } from 'boxstream';
 import { ChunkedUpload, fixture, fixtureChunks, http, put, rawGet, startOrigin, waitUntil, type TestOrigin } from './helpers.js';
 import { MediaPlaylistTracker } from './helpers/llhls-validator.js';
 
@@ -89,6 +90,46 @@ test('a media playlist is held until its first segment is complete (an empty liv
   assert.match(r.body.toString(), /#EXTINF:1\.0\d*,\nchunk-0-00001\.m4s/);
   reader.destroy();
 });
+
+test('a plain load between segments waits for the next segment\'s first part; with none coming, it is answered as it is', async () => {
+  // Shaka 5.2 cannot load a playlist that ends with a complete segment (only a hint after it).
+  const dir = await channel();
+  await upload(dir, 1, segmentAt(0));
+  await upload(dir, 2, segmentAt(1));
+  const before = await holds();
+  const reader = await rawGet(o.port, `${dir}/out_0.m3u8`);
+  await poll(async () => (await holds()) > before, 'the load to be held');
+  const bytes = segmentAt(2);
+  const chunks = [...new Parser().push(bytes)].map((e) => bytes.subarray(e.offset, e.offset + e.size));
+  const next = await ChunkedUpload.start(o.port, `${dir}/chunk-0-00003.m4s`);
+  next.send(chunks[0]);
+  const res = await reader.until((r) => r !== undefined && r.body.toString().includes('#EXT-X-PRELOAD-HINT'), 3000, 'the playlist');
+  assert.is(res.status, 200);
+  const text = res.body.toString();
+  assert.ok(text.includes('chunk-0-00003.m4s",BYTERANGE'), text);
+  for (const c of chunks.slice(1)) next.send(c);
+  assert.is((await next.end()).status, 201);
+  // An encoder that pauses after a segment: the load is answered as it is, a target duration later.
+  const paused = await channel();
+  await upload(paused, 1, segmentAt(0));
+  const answered = await playlist(paused);
+  assert.equal(uris(answered), ['chunk-0-00001.m4s']);
+});
+
+/** The origin's holds_total. */
+async function holds(): Promise<number> {
+  const text = (await http(o.port, 'GET', '/metrics')).body.toString();
+  return Number(/^boxstream_origin_holds_total (\d+)$/m.exec(text)?.[1] ?? NaN);
+}
+
+/** Polls `predicate` until it holds (5 s at most). */
+async function poll(predicate: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 test('a segment uploaded again (a retry) keeps its number: no discontinuity, no hole', async () => {
   const dir = await channel();

@@ -58,6 +58,8 @@ interface Held {
   directives: Directives;
   timer: NodeJS.Timeout;
   done: boolean;
+  /** A plain load: not answered between segments, but at the next segment's first part (or as it is at the timeout). */
+  betweenSegments: boolean;
 }
 
 /**
@@ -126,7 +128,15 @@ export class PlaylistService {
     if (rendition !== undefined && !playable(channel, rendition)) {
       // Players take a live playlist without a complete segment for an empty one (hls.js: a
       // fatal levelEmptyError on its first load): it waits for the first segment to complete.
-      this.hold(x, channel, rendition, directives, Math.max(this.ctx.holdMs, 3000 * channel.timing.targetDuration));
+      this.hold(x, channel, rendition, directives, Math.max(this.ctx.holdMs, 3000 * channel.timing.targetDuration), directives.msn === undefined);
+      return true;
+    }
+    if (rendition !== undefined && directives.msn === undefined && betweenSegments(channel, rendition)) {
+      // A playlist that ends with a complete segment has only a hint for the next one: Shaka
+      // (5.2) fails to load one ("reading 'match'"). A plain load (a player starting) waits for
+      // the next segment's first part, which comes within a part target or two; an encoder
+      // that pauses between segments costs it one target duration at most.
+      this.hold(x, channel, rendition, directives, 1000 * channel.timing.targetDuration, true);
       return true;
     }
     if (rendition === undefined || hasEnded(channel, rendition) || directives.msn === undefined) {
@@ -168,12 +178,12 @@ export class PlaylistService {
     return d.part === undefined ? edge.segmentComplete : edge.part >= d.part;
   }
 
-  private hold(x: Exchange, channel: Channel, rendition: Rendition | undefined, directives: Directives, ms: number): void {
+  private hold(x: Exchange, channel: Channel, rendition: Rendition | undefined, directives: Directives, ms: number, between = false): void {
     if (this.heldCount >= this.ctx.maxReaders) {
       sendText(x.res, 503, 'too many held playlist requests', { 'Retry-After': '1' });
       return;
     }
-    const held: Held = { x, channel, rendition, directives, timer: setTimeout(() => this.expire(held), ms), done: false };
+    const held: Held = { x, channel, rendition, directives, timer: setTimeout(() => this.expire(held), ms), done: false, betweenSegments: between };
     let set = this.held.get(channel);
     if (set === undefined) this.held.set(channel, (set = new Set()));
     set.add(held);
@@ -196,6 +206,9 @@ export class PlaylistService {
   private expire(held: Held): void {
     if (held.done) return;
     this.release(held);
+    if (held.betweenSegments && held.rendition !== undefined && playable(held.channel, held.rendition)) {
+      return this.answer(held.x, held.channel, held.rendition, held.directives);
+    }
     if (held.channel.timing === undefined) sendNotFound(held.x.res, 'no playlist yet: the stream has not published enough chunks');
     else if (held.rendition !== undefined && !playable(held.channel, held.rendition)) {
       sendText(held.x.res, 503, 'no complete segment yet', { 'Retry-After': '1' });
@@ -257,7 +270,9 @@ export class PlaylistService {
       if (channel.timing === undefined) continue;
       const { rendition, directives } = held;
       const ready =
-        rendition === undefined || hasEnded(channel, rendition) || (playable(channel, rendition) && this.satisfied(rendition, directives, edgeOf(rendition)));
+        rendition === undefined ||
+        hasEnded(channel, rendition) ||
+        (playable(channel, rendition) && this.satisfied(rendition, directives, edgeOf(rendition)) && !(held.betweenSegments && edgeOf(rendition)?.segmentComplete === true));
       if (!ready) continue;
       this.release(held);
       this.ctx.metrics.playlistHoldsAnswered++;
@@ -328,6 +343,11 @@ function send({ req, res }: Exchange, body: Buffer, cacheControl: string): void 
  * A media playlist worth answering: not one whose only segment is its first, still being
  * written (an empty window, the encoder having deleted every segment, is answered as it is).
  */
+/** The newest listed segment is complete and the stream goes on: the next one has no part yet. */
+function betweenSegments(channel: Channel, rendition: Rendition): boolean {
+  return !hasEnded(channel, rendition) && liveEdge(rendition)?.segmentComplete === true;
+}
+
 function playable(channel: Channel, rendition: Rendition): boolean {
   if (rendition.segments.length === 0) return true;
   for (const s of rendition.segments) if (s.complete) return true;

@@ -277,8 +277,18 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var player = new shaka.Player();
     window.__player = player;
     // Low-latency mode reads LL-HLS parts and LL-DASH chunks; the target delay is the stream's own
-    // (PART-HOLD-BACK, or the MPD's) unless ?delay= says otherwise.
-    var config = { streaming: { lowLatencyMode: true }, manifest: { hls: { allowLowLatencyByteRangeOptimization: false } } };
+    // (PART-HOLD-BACK, or the MPD's) unless ?delay= says otherwise. Shaka's byte-range
+    // optimization (on by default) reads each segment as one request streamed as it is written
+    // and appends every chunk as it arrives; per-part requests would append nothing until a
+    // part's request ends, and with the hint's open range that is the segment's end: a stall at
+    // each one. Live sync holds the latency down after a stall, as hls.js does.
+    var config = {
+      streaming: {
+        lowLatencyMode: true,
+        liveSync: { enabled: true, targetLatency: 0.25, targetLatencyTolerance: 0.25, maxPlaybackRate: 1.1, minPlaybackRate: 0.95, dynamicTargetLatency: { enabled: true, minLatency: 0.25, maxLatency: 2 } }
+      },
+      manifest: {}
+    };
     if (delay) config.manifest.defaultPresentationDelay = delay;
     player.configure(config);
     player.addEventListener('error', function (e) {
