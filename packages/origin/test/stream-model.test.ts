@@ -96,12 +96,13 @@ test('a plain load between segments waits for the next segment\'s first part; wi
   const dir = await channel();
   await upload(dir, 1, segmentAt(0));
   await upload(dir, 2, segmentAt(1));
-  const before = await holds();
-  const reader = await rawGet(o.port, `${dir}/out_0.m3u8`);
-  await poll(async () => (await holds()) > before, 'the load to be held');
+  // The next segment's upload is open, with no byte yet (a segment without a chunk is not listed).
   const bytes = segmentAt(2);
   const chunks = [...new Parser().push(bytes)].map((e) => bytes.subarray(e.offset, e.offset + e.size));
   const next = await ChunkedUpload.start(o.port, `${dir}/chunk-0-00003.m4s`);
+  const before = o.origin.metrics.holds;
+  const reader = await rawGet(o.port, `${dir}/out_0.m3u8`);
+  await waitUntil(() => o.origin.metrics.holds > before, 2000, 'the load to be held');
   next.send(chunks[0]);
   const res = await reader.until((r) => r !== undefined && r.body.toString().includes('#EXT-X-PRELOAD-HINT'), 3000, 'the playlist');
   assert.is(res.status, 200);
@@ -109,27 +110,14 @@ test('a plain load between segments waits for the next segment\'s first part; wi
   assert.ok(text.includes('chunk-0-00003.m4s",BYTERANGE'), text);
   for (const c of chunks.slice(1)) next.send(c);
   assert.is((await next.end()).status, 201);
-  // An encoder that pauses after a segment: the load is answered as it is, a target duration later.
+  // An encoder that pauses after a segment: the load is held, then answered as it is.
   const paused = await channel();
   await upload(paused, 1, segmentAt(0));
+  const held = o.origin.metrics.holds;
   const answered = await playlist(paused);
+  assert.ok(o.origin.metrics.holds > held, 'it was held');
   assert.equal(uris(answered), ['chunk-0-00001.m4s']);
 });
-
-/** The origin's holds_total. */
-async function holds(): Promise<number> {
-  const text = (await http(o.port, 'GET', '/metrics')).body.toString();
-  return Number(/^boxstream_origin_holds_total (\d+)$/m.exec(text)?.[1] ?? NaN);
-}
-
-/** Polls `predicate` until it holds (5 s at most). */
-async function poll(predicate: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test('a segment uploaded again (a retry) keeps its number: no discontinuity, no hole', async () => {
   const dir = await channel();
@@ -182,6 +170,30 @@ test('a SegmentTimeline: the target duration comes from the first complete segme
   const text = await playlist(dir, new MediaPlaylistTracker('timeline'));
   assert.ok(text.includes('#EXT-X-TARGETDURATION:2\n'), text);
   assert.ok(text.includes('#EXTINF:2.0,\nchunk-0-00001.m4s'), text);
+});
+
+test('a plain load held for the channel\'s timing, fixed as its first segment completes, is answered with the next segment\'s first part', async () => {
+  // With a SegmentTimeline the timing is fixed when the first segment completes: between segments.
+  const timeline = mpd('<SegmentTemplate timescale="15360" initialization="init-$RepresentationID$.m4s" media="chunk-$RepresentationID$-$Number%05d$.m4s" startNumber="1"><SegmentTimeline><S t="0" d="15360" r="-1"/></SegmentTimeline></SegmentTemplate>');
+  const dir = await channel(timeline);
+  const chunks = fixtureChunks();
+  const first = await ChunkedUpload.start(o.port, `${dir}/chunk-0-00001.m4s`);
+  for (const c of chunks.slice(0, 4)) first.send(c);
+  await waitUntil(() => o.origin.streams.channel(`${dir}/out.mpd`)?.renditions[0]?.segments[0]?.chunks.length === 4, 2000, 'four chunks in the model');
+  assert.is(o.origin.streams.channel(`${dir}/out.mpd`)?.timing, undefined, 'no timing yet');
+  const before = o.origin.metrics.holds;
+  const reader = await rawGet(o.port, `${dir}/out_0.m3u8`);
+  await waitUntil(() => o.origin.metrics.holds > before, 2000, 'the load to be held');
+  const bytes = segmentAt(1);
+  const next = [...new Parser().push(bytes)].map((e) => bytes.subarray(e.offset, e.offset + e.size));
+  const second = await ChunkedUpload.start(o.port, `${dir}/chunk-0-00002.m4s`);
+  first.send(chunks[4]);
+  assert.is((await first.end()).status, 201);
+  second.send(next[0]);
+  const res = await reader.until((r) => r !== undefined && r.body.toString().includes('#EXT-X-PRELOAD-HINT'), 3000, 'the playlist');
+  assert.ok(res.body.toString().includes('chunk-0-00002.m4s",BYTERANGE'), res.body.toString());
+  for (const c of next.slice(1)) second.send(c);
+  assert.is((await second.end()).status, 201);
 });
 
 test('segments deleted down to an empty window: the media sequence keeps counting', async () => {

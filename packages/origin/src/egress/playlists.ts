@@ -128,7 +128,7 @@ export class PlaylistService {
     if (rendition !== undefined && !playable(channel, rendition)) {
       // Players take a live playlist without a complete segment for an empty one (hls.js: a
       // fatal levelEmptyError on its first load): it waits for the first segment to complete.
-      this.hold(x, channel, rendition, directives, Math.max(this.ctx.holdMs, 3000 * channel.timing.targetDuration), directives.msn === undefined);
+      this.hold(x, channel, rendition, directives, Math.max(this.ctx.holdMs, 3000 * channel.timing.targetDuration));
       return true;
     }
     if (rendition !== undefined && directives.msn === undefined && betweenSegments(channel, rendition)) {
@@ -192,6 +192,13 @@ export class PlaylistService {
     whenDone(x.req, x.res, () => this.release(held));
   }
 
+  /** Turns `held` into a wait between segments: answered at the next part, or as it is after one target duration. */
+  private waitBetweenSegments(held: Held, channel: Channel): void {
+    held.betweenSegments = true;
+    clearTimeout(held.timer);
+    held.timer = setTimeout(() => this.expire(held), 1000 * (channel.timing as NonNullable<Channel['timing']>).targetDuration);
+  }
+
   private release(held: Held): void {
     if (held.done) return;
     held.done = true;
@@ -206,8 +213,14 @@ export class PlaylistService {
   private expire(held: Held): void {
     if (held.done) return;
     this.release(held);
-    if (held.betweenSegments && held.rendition !== undefined && playable(held.channel, held.rendition)) {
-      return this.answer(held.x, held.channel, held.rendition, held.directives);
+    if (held.betweenSegments && held.channel.timing !== undefined && held.rendition !== undefined && playable(held.channel, held.rendition)) {
+      // No next part came: the playlist as it is.
+      try {
+        this.answer(held.x, held.channel, held.rendition, held.directives);
+      } catch (err) {
+        sendText(held.x.res, 500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return;
     }
     if (held.channel.timing === undefined) sendNotFound(held.x.res, 'no playlist yet: the stream has not published enough chunks');
     else if (held.rendition !== undefined && !playable(held.channel, held.rendition)) {
@@ -270,10 +283,14 @@ export class PlaylistService {
       if (channel.timing === undefined) continue;
       const { rendition, directives } = held;
       const ready =
-        rendition === undefined ||
-        hasEnded(channel, rendition) ||
-        (playable(channel, rendition) && this.satisfied(rendition, directives, edgeOf(rendition)) && !(held.betweenSegments && edgeOf(rendition)?.segmentComplete === true));
+        rendition === undefined || hasEnded(channel, rendition) || (playable(channel, rendition) && this.satisfied(rendition, directives, edgeOf(rendition)));
       if (!ready) continue;
+      if (rendition !== undefined && directives.msn === undefined && betweenSegments(channel, rendition)) {
+        // A plain load that waited for the channel's timing or its first segment now waits, one
+        // target duration at most, for the next segment's first part (see route).
+        if (!held.betweenSegments) this.waitBetweenSegments(held, channel);
+        continue;
+      }
       this.release(held);
       this.ctx.metrics.playlistHoldsAnswered++;
       // Runs on the uploader's stack: a failure must cost this request only.
@@ -339,15 +356,15 @@ function send({ req, res }: Exchange, body: Buffer, cacheControl: string): void 
   r.end(body);
 }
 
-/**
- * A media playlist worth answering: not one whose only segment is its first, still being
- * written (an empty window, the encoder having deleted every segment, is answered as it is).
- */
 /** The newest listed segment is complete and the stream goes on: the next one has no part yet. */
 function betweenSegments(channel: Channel, rendition: Rendition): boolean {
   return !hasEnded(channel, rendition) && liveEdge(rendition)?.segmentComplete === true;
 }
 
+/**
+ * A media playlist worth answering: not one whose only segment is its first, still being
+ * written (an empty window, the encoder having deleted every segment, is answered as it is).
+ */
 function playable(channel: Channel, rendition: Rendition): boolean {
   if (rendition.segments.length === 0) return true;
   for (const s of rendition.segments) if (s.complete) return true;

@@ -138,10 +138,10 @@ export function renderMetrics(src: MetricsSources): string {
   metric('readers', 'gauge', 'Responses following an object.', st.readers);
   metric('reader_stalls_total', 'counter', 'Readers dropped because their connection took no bytes within the stall timeout.', m.readerStalls);
   metric('held_requests', 'gauge', 'Requests held waiting for a key to appear.', st.waiters);
-  metric('holds_total', 'counter', 'Requests for a missing key that were held.', m.holds);
+  metric('holds_total', 'counter', 'Requests that were held: for a missing key, or a playlist for the part it waits for.', m.holds);
   metric('early_joins_total', 'counter', 'Held requests that got their object when its upload started.', m.earlyJoins);
   metric('playlist_renders_total', 'counter', 'Generated LL-HLS playlists rendered (each shared by every request for that update).', m.playlistRenders);
-  metric('playlist_holds_answered_total', 'counter', 'Blocking playlist reloads answered when the part they waited for was published.', m.playlistHoldsAnswered);
+  metric('playlist_holds_answered_total', 'counter', 'Held playlist requests answered when what they waited for was published.', m.playlistHoldsAnswered);
   metric('not_found_total', 'counter', '404 answers.', m.notFound);
   metric('deletes_total', 'counter', 'Objects removed by DELETE.', m.deletes);
   metric('expired_total', 'counter', 'Objects removed by their time-to-live.', src.retention.expired);
