@@ -146,9 +146,8 @@ function readTraf(traf: BoxCursor, box: BoxCursor, tracks: readonly TrackInfo[] 
 const NO_BYTES = new Uint8Array(0);
 const MOOF_CURSOR = new BoxCursor(NO_BYTES, 0, 0);
 const TRAF_CURSOR = new BoxCursor(NO_BYTES, 0, 0);
-/** The trafs read so far of the moof being read. */
+/** The trafs read so far of the moof being read (`[0, count)`; older entries are overwritten). */
 const TRACKS: TrackFragmentInfo[] = [];
-const NO_TRACK = {} as TrackFragmentInfo;
 
 /**
  * Reads a `moof` box whose payload is `b[start, end)`; `b[0]` lies at absolute offset `base`, the
@@ -186,7 +185,6 @@ function readBoxes(c: BoxCursor, inner: BoxCursor, info: MoofInfo, moofOffset: n
   }
   // An exact-size copy: an array grown by push() would allocate room for 17.
   info.tracks = TRACKS.slice(0, count);
-  TRACKS.fill(NO_TRACK, 0, count);
   if (count > 0 && !Number.isNaN(last)) info.dataEnd = last;
 }
 
