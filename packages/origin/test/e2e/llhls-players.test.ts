@@ -1,5 +1,5 @@
 // The origin's own LL-HLS, played by real players: the README's ffmpeg command (unchanged but for
-// the origin's address) pushes LL-DASH; hls.js (low-latency
+// the origin's address) and the 3 video + 2 audio tee ladder push LL-DASH; hls.js (low-latency
 // mode, from the /player page) in Debian's Chromium plays the playlists the origin generates from
 // the chunks, for 60 s each, and must hold a median live latency of 1.5 s or less with no stall
 // and no error, loading parts (byte-range requests) rather than whole segments (a run that fails
@@ -19,6 +19,7 @@ import {
   launchChromium,
   play,
   readmeFfmpegArgs,
+  startEncoder,
   startFfmpeg,
   summarize,
   waitFor,
@@ -181,6 +182,39 @@ test("the README's ffmpeg command: hls.js plays the generated LL-HLS at 1.5 s or
     assert.equal(shaka.failures, [], shaka.failures.join('\n'));
 
     const dash = await judgePlay("dash.js, ffmpeg's MPD of the same stream", '/live/out.mpd', 'dash', OTHER_SECONDS, encoder, 3);
+    assert.equal(dash.failures, [], dash.failures.join('\n'));
+  } finally {
+    await encoder.stop();
+  }
+});
+
+test("3 video + 2 audio through -f tee: hls.js plays the generated LL-HLS at 1.5 s or less for 60 s; dash.js plays ffmpeg's MPD with every rendition", async () => {
+  const encoder = startEncoder({
+    base,
+    mpdPath: '/live/ladder/out.mpd',
+    segmentSec: SEGMENT_MS / 1000,
+    chunkSec: 0.2,
+    video: [
+      { width: 320, height: 180, kbps: 400 },
+      { width: 256, height: 144, kbps: 250 },
+      { width: 160, height: 90, kbps: 120 },
+    ],
+    audio: [{ kbps: 64 }, { kbps: 32 }],
+    tee: true,
+  });
+  try {
+    await waitForPlaylist('/live/ladder/out.m3u8', encoder);
+    const hls = await judgeHls('hls.js, 3 video + 2 audio via -f tee', '/live/ladder/out.m3u8', encoder);
+    const levels = hls.result.last.representations;
+    if (levels?.video.length !== 3) hls.failures.push(`hls.js saw ${levels?.video.length} video levels`);
+    if (levels?.audio.length !== 2) hls.failures.push(`hls.js saw ${levels?.audio.length} audio renditions`);
+    assert.equal(hls.failures, [], hls.failures.join('\n'));
+
+    const dash = await judgePlay("dash.js, ffmpeg's MPD of the ladder", '/live/ladder/out.mpd', 'dash', OTHER_SECONDS, encoder, 3);
+    const reps = dash.result.last.representations;
+    if (reps?.video.length !== 3) dash.failures.push(`dash.js saw ${reps?.video.length} video representations`);
+    if (reps?.audio.length !== 2) dash.failures.push(`dash.js saw ${reps?.audio.length} audio representations`);
+    if (dash.result.last.lowLatency !== true) dash.failures.push('dash.js did not switch to low-latency mode');
     assert.equal(dash.failures, [], dash.failures.join('\n'));
   } finally {
     await encoder.stop();

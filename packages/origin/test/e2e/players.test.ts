@@ -54,18 +54,6 @@ const SINGLE: Omit<StreamSpec, 'base' | 'mpdPath'> = {
   audio: [{ kbps: 64 }],
 };
 
-const MULTI: Omit<StreamSpec, 'base' | 'mpdPath'> = {
-  segmentSec: SEGMENT_SEC,
-  chunkSec: CHUNK_SEC,
-  video: [
-    { width: 320, height: 180, kbps: 400 },
-    { width: 256, height: 144, kbps: 250 },
-    { width: 160, height: 90, kbps: 120 },
-  ],
-  audio: [{ kbps: 64 }, { kbps: 32 }],
-  tee: true,
-};
-
 test.before(async () => {
   origin = createOrigin();
   running = await origin.listen(0, '127.0.0.1');
@@ -257,26 +245,6 @@ test('hls.js plays the HLS playlists ffmpeg uploads (master.m3u8) for 20 s', asy
       const truncation = pdtTruncation(dir, spec.segmentSec);
       if (!(truncation >= 0 && truncation < 1)) failures.push(`EXT-X-PROGRAM-DATE-TIME is ${truncation} s off the MPD's availabilityStartTime`);
       record(checked, failures, Number.isFinite(truncation) ? truncation : undefined);
-      assert.equal(failures, [], failures.join('\n'));
-    } finally {
-      await closePage(page);
-    }
-  });
-});
-
-test('multi-rendition: 3 video + 2 audio through -f tee, played with dash.js for 20 s', async () => {
-  await withStream(MULTI, '/live/e2e-multi', async (spec, encoder) => {
-    let page: Page | undefined;
-    try {
-      const played = await play(browser.context, playerUrl(spec.mpdPath, 'dash'), PLAY_SECONDS);
-      page = played.page;
-      const checked = { name: 'dash.js LL-DASH, 3 video + 2 audio via -f tee', result: played.result, encoder, spec };
-      const failures = judge(checked);
-      const reps = played.result.last.representations;
-      if (reps?.video.length !== 3) failures.push(`dash.js saw ${reps?.video.length} video representations`);
-      if (reps?.audio.length !== 2) failures.push(`dash.js saw ${reps?.audio.length} audio representations`);
-      if (played.result.last.lowLatency !== true) failures.push('dash.js did not switch to low-latency mode');
-      record(checked, failures);
       assert.equal(failures, [], failures.join('\n'));
     } finally {
       await closePage(page);
