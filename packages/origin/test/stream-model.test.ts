@@ -206,6 +206,40 @@ test('segments deleted down to an empty window: the media sequence keeps countin
   assert.equal(uris(text), []);
 });
 
+test('$Time$ names: a rendition whose window emptied, and one added later, number each segment as the others do', async () => {
+  // Numbers come from times here, not from names: one slot per segment start, shared by renditions.
+  const rep = (id: string) => `<Representation id="${id}" mimeType="video/mp4" codecs="avc1.64000c" bandwidth="150000" width="160" height="90"/>`;
+  const timed = (ids: string[]) =>
+    `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" availabilityStartTime="2026-01-01T00:00:00Z"><Period id="0"><AdaptationSet contentType="video" frameRate="30/1">` +
+    `<SegmentTemplate timescale="${SEGMENT_TICKS}" initialization="init-$RepresentationID$.m4s" media="t-$RepresentationID$-$Time$.m4s"><SegmentTimeline><S t="0" d="${SEGMENT_TICKS}" r="-1"/></SegmentTimeline></SegmentTemplate>` +
+    `${ids.map(rep).join('')}</AdaptationSet></Period></MPD>`;
+  const dir = `/live/model-${++dirs}`;
+  assert.is((await put(o.port, `${dir}/out.mpd`, timed(['a', 'b']))).status, 201);
+  for (const id of ['a', 'b', 'c']) assert.is((await put(o.port, `${dir}/init-${id}.m4s`, INIT)).status, 201);
+  const key = (id: string, index: number) => `${dir}/t-${id}-${index * SEGMENT_TICKS}.m4s`;
+  const send = async (id: string, index: number) => assert.is((await put(o.port, key(id, index), segmentAt(index))).status, 201);
+  const msns = (id: string) => o.origin.streams.channel(`${dir}/out.mpd`)?.renditions.find((r) => r.info.id === id)?.segments.map((s) => s.msn);
+  for (let i = 0; i < 4; i++) {
+    await send('a', i);
+    await send('b', i);
+  }
+  assert.equal(msns('b'), [0, 1, 2, 3]);
+  // b's encoder falls behind: its segments are deleted, it skips one, and comes back.
+  for (let i = 0; i < 4; i++) assert.is((await http(o.port, 'DELETE', key('b', i))).status, 200);
+  await send('a', 4);
+  await send('a', 5);
+  await send('b', 5);
+  assert.equal(msns('b'), [5]);
+  // A rendition declared mid-stream starts at the number its time has in the others.
+  assert.is((await put(o.port, `${dir}/out.mpd`, timed(['a', 'b', 'c']))).status, 204);
+  await send('a', 6);
+  await send('c', 6);
+  assert.equal(msns('c'), [6]);
+  assert.equal(msns('a'), [0, 1, 2, 3, 4, 5, 6]);
+  const text = (await http(o.port, 'GET', `${dir}/out_c.m3u8`)).body.toString();
+  assert.ok(text.includes('#EXT-X-MEDIA-SEQUENCE:6\n'), text);
+});
+
 test('a template with two numbers side by side is refused, with the reason in /streams', async () => {
   const dir = `/live/model-${++dirs}`;
   await put(o.port, `${dir}/out.mpd`, mpd('<SegmentTemplate initialization="init.m4s" media="$Number$$Number$.m4s"/>'));

@@ -6,6 +6,8 @@ import type { ChannelTiming, ChannelView } from './types.js';
 
 /** Chunks each rendition must have (or one complete segment) before the channel's timing is fixed. */
 const CHUNKS_BEFORE_TIMING = 3;
+/** `$Time$` slots remembered per epoch: far more than a window lists. */
+const MAX_TIME_SLOTS = 64;
 
 export class Channel implements ChannelView {
   readonly renditions: Rendition[] = [];
@@ -23,8 +25,16 @@ export class Channel implements ChannelView {
   epoch = 0;
   /** msn = $Number$ + offset in the current epoch (0 in the first: MSN is the segment number). */
   private offset = 0;
-  /** First MSN of the current epoch ($Time$ templates number segments in arrival order). */
+  /** First MSN of the current epoch. */
   private epochFirstMsn = 0;
+  /**
+   * `$Time$` templates: start (seconds) and MSN of the current epoch's recent segments, whichever
+   * rendition named them first, so every rendition numbers the segment starting at a time alike:
+   * also one added later, or one whose window emptied.
+   */
+  private timeSlots: { sec: number; msn: number }[] = [];
+  /** The newest complete segment's duration seen, seconds (kept when the window empties). */
+  private lastSpacing: number | undefined;
   /** Highest MSN given so far. */
   private maxMsn = -1;
 
@@ -106,20 +116,57 @@ export class Channel implements ChannelView {
         this.epoch++;
         this.epochFirstMsn = this.maxMsn + 1;
         this.offset = name.number !== undefined ? this.epochFirstMsn - name.number : 0;
+        this.timeSlots = [];
         rendition.epoch = this.epoch;
       }
     }
     const previous = rendition.segments[rendition.segments.length - 1];
     let msn: number;
     if (name.number !== undefined) msn = name.number + this.offset;
-    else if (!restart && rendition.nextMsn > this.epochFirstMsn) msn = rendition.nextMsn;
-    else msn = this.epochFirstMsn;
+    else msn = this.numberByTime(rendition, name.time, restart);
     if (msn > this.maxMsn) this.maxMsn = msn;
     rendition.lastName = name;
     rendition.nextMsn = Math.max(rendition.nextMsn, msn + 1);
     // A gap in the numbering is a discontinuity too: what came between is missing.
     const gap = previous !== undefined && msn !== previous.msn + 1;
     return { msn, discontinuity: (restart && last !== undefined) || gap };
+  }
+
+  /**
+   * The MSN of a `$Time$` segment: the slot nearest its start, moved by whole segments of the
+   * channel's spacing (the same slot within half a segment: audio and video boundaries differ by
+   * a frame or so). Before a segment's duration is known, arrival order, as at a stream's start.
+   */
+  private numberByTime(rendition: Rendition, time: bigint | undefined, restart: boolean): number {
+    const arrival = !restart && rendition.nextMsn > this.epochFirstMsn ? rendition.nextMsn : this.epochFirstMsn;
+    if (time === undefined) return arrival;
+    const spacing = this.segmentSpacing(rendition);
+    const sec = Number(time) / rendition.decl.timescale;
+    let nearest: { sec: number; msn: number } | undefined;
+    for (const slot of this.timeSlots) if (nearest === undefined || Math.abs(slot.sec - sec) < Math.abs(nearest.sec - sec)) nearest = slot;
+    let msn = nearest === undefined || spacing === undefined ? arrival : nearest.msn + Math.round((sec - nearest.sec) / spacing);
+    // Times go forward within an epoch: never a number at or before this rendition's last one.
+    const previous = rendition.segments[rendition.segments.length - 1];
+    if (previous !== undefined && previous.msn >= msn) msn = previous.msn + 1;
+    msn = Math.max(msn, this.epochFirstMsn);
+    if (nearest?.msn !== msn) {
+      this.timeSlots.push({ sec, msn });
+      if (this.timeSlots.length > MAX_TIME_SLOTS) this.timeSlots.shift();
+    }
+    return msn;
+  }
+
+  /** Seconds between segment starts: the template's duration, else the newest complete segment's. */
+  private segmentSpacing(rendition: Rendition): number | undefined {
+    const { duration, timescale } = rendition.decl;
+    if (duration !== undefined && duration > 0) return duration / timescale;
+    for (const r of this.renditions) {
+      for (let i = r.segments.length - 1; i >= 0; i--) {
+        const s = r.segments[i];
+        if (s.complete && s.duration > 0) return (this.lastSpacing = s.duration);
+      }
+    }
+    return this.lastSpacing; // the window emptied: the spacing last seen
   }
 
   /**
