@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AccessLogEntry } from '../src/index.js';
+import { BURST_BYTES } from '../src/egress/http-reader.js';
 import { ChunkedUpload, RawClient, fixture, http, parseRawResponse, put, sleep, startOrigin, waitUntil } from './helpers.js';
 
 const segment = fixture('lldash-segment.m4s');
@@ -139,6 +140,58 @@ test('a reader that stops reading is dropped after readerStallMs, also when its 
     await waitUntil(() => store.get('/live/cut.ts')?.state === 'aborted');
     await waitUntil(() => o.sockets.size === 0, 5000, 'every server socket closed');
     assert.is(store.stats().readers, 0);
+  } finally {
+    await o.close();
+  }
+});
+
+test('a reader that stops reading: the origin buffers more than the socket mark for it (catch-up in one turn), and at most BURST_BYTES plus one unit', async () => {
+  const o = await startOrigin({ readerStallMs: 0 });
+  try {
+    assert.is((await put(o.port, '/vod/big.ts', Buffer.alloc(16 * 1024 * 1024, 7))).status, 201);
+    const paused = await new RawClient(o.port).ready();
+    paused.socket.pause();
+    paused.write(GET('/vod/big.ts'));
+    // The cursor writes synchronously until it must wait for 'drain': once past the mark, what
+    // is buffered stays until the client reads (the kernel's buffers fill first).
+    const buffered = () => Math.max(0, ...[...o.sockets].map((s) => s.writableLength));
+    await waitUntil(() => buffered() >= BURST_BYTES, 5000, 'a burst past the socket mark');
+    await sleep(100);
+    const unit = 64 * 1024; // a Content-Length upload is stored in socket reads of at most 64 KiB
+    assert.ok(buffered() <= BURST_BYTES + unit + 1024, `${buffered()} bytes buffered for one reader`);
+    assert.is(o.origin.store.stats().readers, 1);
+    paused.destroy();
+  } finally {
+    await o.close();
+  }
+});
+
+test('a response queued behind a live one on a pipelined connection is not cut by the stall timeout while it waits its turn', async () => {
+  const o = await startOrigin({ readerStallMs: 150 });
+  try {
+    const big = Buffer.alloc(1024 * 1024, 9);
+    assert.is((await put(o.port, '/big.ts', big)).status, 201);
+    const up = await ChunkedUpload.start(o.port, '/live/first.ts');
+    up.send(Buffer.from('first piece;'));
+    await waitUntil(() => o.origin.store.get('/live/first.ts') !== undefined);
+    const reader = await new RawClient(o.port).ready();
+    reader.write(GET('/live/first.ts') + GET('/big.ts'));
+    await waitUntil(() => o.origin.store.stats().readers === 2, 2000, 'both readers');
+    for (let i = 0; i < 6; i++) {
+      await sleep(100); // four stall periods for the queued response, which cannot send a byte
+      up.send(Buffer.from(`piece-${i};`));
+    }
+    assert.is((await up.end()).status, 201);
+    await waitUntil(() => reader.received > big.length, 5000, 'the queued response delivered');
+    const text = reader.data.toString('latin1');
+    const second = text.indexOf('HTTP/1.1 200', 10);
+    assert.ok(second > 0, 'the queued response started');
+    const first = parseRawResponse(reader.data.subarray(0, second));
+    assert.ok(first?.terminated, 'the live response completed');
+    await waitUntil(() => parseRawResponse(reader.data.subarray(second))?.body.length === big.length, 5000, 'the whole queued body');
+    assert.ok(parseRawResponse(reader.data.subarray(second))?.body.equals(big));
+    assert.is(o.origin.metrics.readerStalls, 0);
+    reader.destroy();
   } finally {
     await o.close();
   }

@@ -1,17 +1,26 @@
 // A response that reads an object through a cursor: the cursor's sink over a ServerResponse.
 // Each unit is written once, in the tick it was published, to every reader that is caught up;
-// a reader whose socket is full waits for 'drain' and catches up from the unit list. No copies,
-// no timers while the reader keeps up; while it waits for 'drain', its own inactivity timeout
-// (`readerStallMs`: the socket's over HTTP/1.1, the stream's over HTTP/2, where 'drain' also
-// waits for the client's flow-control window) is armed, so a client that stops reading cannot
-// hold the object.
+// a reader whose buffers are full waits for 'drain' and catches up from the unit list. No copies,
+// no timers while the reader keeps up. A reader over HTTP/1.1 that owns its socket may leave up
+// to BURST_BYTES in Node's buffers before it waits (a player joining a live object mid-way takes
+// its missed chunks in one turn instead of one 'drain' round trip per 16 KiB). While bytes sit
+// buffered, one inactivity timer per reader (`readerStallMs`) checks that the client takes them,
+// so a client that stops reading cannot hold the object.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerHttp2Stream } from 'node:http2';
 import { whenDone } from '../http/lifetime.js';
 import { abortResponse, http2Stream, resetAfterFlush } from '../http/protocol.js';
 import type { OriginMetrics } from '../ops/metrics.js';
 import type { RequestTally } from '../http/tally.js';
 import { ObjectCursor, type CursorRange, type CursorSink } from '../store/cursor.js';
 import type { StoredObject } from '../store/object.js';
+
+/**
+ * What an HTTP/1.1 reader may leave in Node's buffers before it waits for 'drain' (the socket's
+ * own mark is 16 KiB, a few chunks). Views of stored units, not copies; the stall timer bounds
+ * how long a client that stops reading pins them.
+ */
+export const BURST_BYTES = 256 * 1024;
 
 /** Optional steps around the body, for responses whose head depends on what the cursor finds. */
 export interface ReaderHooks {
@@ -31,7 +40,14 @@ export interface ReaderContext {
 export class HttpReader implements CursorSink {
   readonly cursor: ObjectCursor;
   private wrote = false;
-  private stallListening = false;
+  /** The response's HTTP/2 stream, or undefined over HTTP/1.x. */
+  private readonly h2: ServerHttp2Stream | undefined;
+  /** Bytes handed to the response; minus what is still buffered, what the client took. */
+  private written = 0;
+  /** Bytes are buffered and the stall timer watches them. */
+  private watching = false;
+  /** What the client had taken at the last check (progress resets the stall timeout). */
+  private takenAtCheck = 0;
   private stallTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -43,6 +59,7 @@ export class HttpReader implements CursorSink {
     private readonly tally: RequestTally,
     private readonly hooks: ReaderHooks = {},
   ) {
+    this.h2 = http2Stream(res);
     this.cursor = new ObjectCursor(object, this, range);
   }
 
@@ -77,9 +94,13 @@ export class HttpReader implements CursorSink {
       this.tally.bytes += bytes.byteLength;
       this.tally.chunks++;
       this.ctx.metrics.sentBytes += bytes.byteLength;
+      this.written += bytes.byteLength;
       if (res.write(bytes)) return true;
+      if (!this.watching) this.watchStall();
+      // Over HTTP/2 'drain' also waits for the client's flow-control window: no burst there. A
+      // response queued behind another one on a pipelined connection (no socket yet) waits too.
+      if (this.h2 === undefined && res.socket !== null && res.writableLength < BURST_BYTES) return true;
       res.once('drain', this.onDrain);
-      this.armStall();
       return false;
     } catch {
       // A response broken under us must cost this reader only, never the upload or the others.
@@ -103,49 +124,50 @@ export class HttpReader implements CursorSink {
     abortResponse(this.res);
   }
 
+  /** Bytes written to the response and not yet taken by the client (or the kernel). */
+  private buffered(): number {
+    return this.h2 !== undefined ? this.h2.writableLength : this.res.writableLength;
+  }
+
   /**
-   * One inactivity timeout while this reader waits for 'drain' (none while it keeps up): the
-   * socket's own over HTTP/1.1; over HTTP/2 a timer of ours, since Node restarts a stream's
-   * timeout whenever its session sends anything, and a session carries a player's other requests.
+   * Bytes are buffered: from now on the client must take some every `readerStallMs`. One timer
+   * per reader, made once and refreshed (no socket timeouts, no listeners per wait): it is the
+   * same over HTTP/1.1 and HTTP/2, where Node restarts a stream's own timeout whenever its
+   * session sends anything, and a session carries a player's other requests.
    */
-  private armStall(): void {
+  private watchStall(): void {
     const ms = this.ctx.readerStallMs;
     if (ms <= 0) return;
-    if (http2Stream(this.res) !== undefined) {
-      this.stallTimer ??= setTimeout(this.onStall, ms);
+    this.watching = true;
+    this.takenAtCheck = this.written - this.buffered();
+    if (this.stallTimer === undefined) this.stallTimer = setTimeout(this.onStallCheck, ms);
+    else this.stallTimer.refresh();
+  }
+
+  private readonly onStallCheck = (): void => {
+    if (this.cursor.done || !this.watching) return;
+    const buffered = this.buffered();
+    if (buffered === 0) {
+      this.watching = false; // caught up: nothing to watch until the next full write
       return;
     }
-    if (!this.stallListening) {
-      this.stallListening = true;
-      this.res.on('timeout', this.onStall);
+    const taken = this.written - buffered;
+    // Queued behind another response on a pipelined connection: not its turn yet, not a stall.
+    if (taken !== this.takenAtCheck || (this.h2 === undefined && this.res.socket === null)) {
+      this.takenAtCheck = taken;
+      this.stallTimer?.refresh();
+      return;
     }
-    // Queued behind another response: Node arms it on the socket when this one's turn comes.
-    this.res.setTimeout(ms);
-  }
-
-  private disarmStall(): void {
-    if (this.stallTimer !== undefined) {
-      clearTimeout(this.stallTimer);
-      this.stallTimer = undefined;
-    }
-    // 'drain' comes only to the response writing now, so the socket is its own.
-    if (this.stallListening) this.res.setTimeout(0);
-  }
-
-  private readonly onStall = (): void => {
-    this.stallTimer = undefined;
-    if (this.cursor.done) return;
     this.ctx.metrics.readerStalls++;
     this.broken();
   };
 
   private readonly onDrain = (): void => {
-    this.disarmStall();
+    this.watching = false;
     this.cursor.resume();
   };
 
   private readonly release = (): void => {
-    // Our timer only: the socket's timeout belongs to the connection again (keep-alive).
     clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
     this.cursor.close();
