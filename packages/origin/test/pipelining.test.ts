@@ -166,6 +166,63 @@ test('a reader that stops reading: the origin buffers more than the socket mark 
   }
 });
 
+/**
+ * A live object read by a client that stopped reading, pushed until the origin itself buffers
+ * for it (the kernel's buffers full): the reader's server socket and the upload.
+ */
+async function stuckLiveReader(o: Awaited<ReturnType<typeof startOrigin>>, path: string) {
+  const up = await ChunkedUpload.start(o.port, path);
+  up.send(Buffer.alloc(64 * 1024, 1));
+  await waitUntil(() => o.origin.store.get(path) !== undefined);
+  const before = new Set(o.sockets);
+  const paused = await new RawClient(o.port).ready();
+  paused.write(GET(path));
+  await paused.until((r) => (r?.body.length ?? 0) > 0);
+  paused.socket.pause();
+  const server = [...o.sockets].find((s) => !before.has(s));
+  assert.ok(server !== undefined, "the reader's server socket");
+  // The kernel's buffers fill first; then Node's hold what the client does not take.
+  for (let i = 0; server.writableLength === 0 && i < 2000; i++) {
+    up.send(Buffer.alloc(64 * 1024, i));
+    await waitUntil(() => o.origin.store.get(path)?.length === (i + 2) * 64 * 1024);
+  }
+  assert.ok(server.writableLength > 0, 'the origin buffers for the reader');
+  return { up, paused, server };
+}
+
+test('a client that stops reading is dropped when the rest of its object fit in what the origin buffers for it', async () => {
+  const o = await startOrigin({ readerStallMs: 200 });
+  try {
+    const { up, paused, server } = await stuckLiveReader(o, '/live/tail.ts');
+    up.send(Buffer.alloc(1024, 2));
+    assert.is((await up.end()).status, 201); // the reader's cursor ends with its tail buffered
+    await waitUntil(() => o.origin.metrics.readerStalls === 1, 5000, 'the stalled reader dropped');
+    await waitUntil(() => server.destroyed, 2000, 'its connection closed');
+    paused.destroy();
+  } finally {
+    await o.close();
+  }
+});
+
+test('chunks still coming to a client that stopped reading do not count as its progress', async () => {
+  const o = await startOrigin({ readerStallMs: 200 });
+  try {
+    const { up, paused } = await stuckLiveReader(o, '/live/trickle.ts');
+    // An audio-like trickle: far less than the burst allowance in the time it takes to be cut.
+    let sent = 0;
+    const trickle = setInterval(() => up.send(Buffer.alloc(1024, sent++)), 50);
+    try {
+      await waitUntil(() => o.origin.metrics.readerStalls === 1, 5000, 'the stalled reader dropped while chunks come');
+    } finally {
+      clearInterval(trickle);
+    }
+    paused.destroy();
+    up.abort();
+  } finally {
+    await o.close();
+  }
+});
+
 test('a response queued behind a live one on a pipelined connection is not cut by the stall timeout while it waits its turn', async () => {
   const o = await startOrigin({ readerStallMs: 150 });
   try {

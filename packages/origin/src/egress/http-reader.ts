@@ -42,13 +42,15 @@ export class HttpReader implements CursorSink {
   private wrote = false;
   /** The response's HTTP/2 stream, or undefined over HTTP/1.x. */
   private readonly h2: ServerHttp2Stream | undefined;
-  /** Bytes handed to the response; minus what is still buffered, what the client took. */
+  /** Body bytes handed to an HTTP/2 response (minus what its stream still buffers: what the client took). */
   private written = 0;
   /** Bytes are buffered and the stall timer watches them. */
   private watching = false;
   /** What the client had taken at the last check (progress resets the stall timeout). */
   private takenAtCheck = 0;
   private stallTimer: NodeJS.Timeout | undefined;
+  /** The response closed, or its connection did: nothing more to watch. */
+  private released = false;
 
   constructor(
     private readonly ctx: ReaderContext,
@@ -94,12 +96,13 @@ export class HttpReader implements CursorSink {
       this.tally.bytes += bytes.byteLength;
       this.tally.chunks++;
       this.ctx.metrics.sentBytes += bytes.byteLength;
-      this.written += bytes.byteLength;
+      if (this.h2 !== undefined) this.written += bytes.byteLength;
       if (res.write(bytes)) return true;
       if (!this.watching) this.watchStall();
       // Over HTTP/2 'drain' also waits for the client's flow-control window: no burst there. A
       // response queued behind another one on a pipelined connection (no socket yet) waits too.
-      if (this.h2 === undefined && res.socket !== null && res.writableLength < BURST_BYTES) return true;
+      const socket = res.socket;
+      if (this.h2 === undefined && socket !== null && !socket.destroyed && res.writableLength < BURST_BYTES) return true;
       res.once('drain', this.onDrain);
       return false;
     } catch {
@@ -112,6 +115,8 @@ export class HttpReader implements CursorSink {
   end(): void {
     if (!this.wrote && this.hooks.nothing !== undefined) return this.hooks.nothing();
     this.res.end();
+    // The client must still take the tail (up to BURST_BYTES): watched until the response closes.
+    if (!this.watching && this.buffered() > 0) this.watchStall();
   }
 
   abort(reason: string): void {
@@ -130,6 +135,17 @@ export class HttpReader implements CursorSink {
   }
 
   /**
+   * Bytes the client has taken, as a count that grows with each it takes: over HTTP/1.1 the
+   * socket's (what reached the kernel, chunk framing and heads included), over HTTP/2 the body
+   * bytes its stream passed on. Undefined while a pipelined response waits for its turn.
+   */
+  private taken(): number | undefined {
+    if (this.h2 !== undefined) return this.written - this.h2.writableLength;
+    const socket = this.res.socket;
+    return socket === null ? undefined : socket.bytesWritten - socket.writableLength;
+  }
+
+  /**
    * Bytes are buffered: from now on the client must take some every `readerStallMs`. One timer
    * per reader, made once and refreshed (no socket timeouts, no listeners per wait): it is the
    * same over HTTP/1.1 and HTTP/2, where Node restarts a stream's own timeout whenever its
@@ -139,22 +155,21 @@ export class HttpReader implements CursorSink {
     const ms = this.ctx.readerStallMs;
     if (ms <= 0) return;
     this.watching = true;
-    this.takenAtCheck = this.written - this.buffered();
+    this.takenAtCheck = this.taken() ?? -1;
     if (this.stallTimer === undefined) this.stallTimer = setTimeout(this.onStallCheck, ms);
     else this.stallTimer.refresh();
   }
 
   private readonly onStallCheck = (): void => {
-    if (this.cursor.done || !this.watching) return;
-    const buffered = this.buffered();
-    if (buffered === 0) {
+    if (this.released || !this.watching) return;
+    if (this.buffered() === 0) {
       this.watching = false; // caught up: nothing to watch until the next full write
       return;
     }
-    const taken = this.written - buffered;
-    // Queued behind another response on a pipelined connection: not its turn yet, not a stall.
-    if (taken !== this.takenAtCheck || (this.h2 === undefined && this.res.socket === null)) {
-      this.takenAtCheck = taken;
+    const taken = this.taken();
+    // Queued behind another response on a pipelined connection (undefined): not its turn yet.
+    if (taken === undefined || taken !== this.takenAtCheck) {
+      this.takenAtCheck = taken ?? -1;
       this.stallTimer?.refresh();
       return;
     }
@@ -168,6 +183,7 @@ export class HttpReader implements CursorSink {
   };
 
   private readonly release = (): void => {
+    this.released = true;
     clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
     this.cursor.close();

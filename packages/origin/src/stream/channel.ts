@@ -6,8 +6,17 @@ import type { ChannelTiming, ChannelView } from './types.js';
 
 /** Chunks each rendition must have (or one complete segment) before the channel's timing is fixed. */
 const CHUNKS_BEFORE_TIMING = 3;
-/** `$Time$` slots remembered per epoch: far more than a window lists. */
+/** `$Time$` slots remembered: far more than a window lists. */
 const MAX_TIME_SLOTS = 64;
+/** `$Time$` starts this close (seconds) are one segment's, whatever the segment length. */
+const SAME_START_SEC = 0.001;
+
+/** Where a segment of an encoder run (epoch) starts, seconds, and the MSN it was given. */
+interface TimeSlot {
+  epoch: number;
+  sec: number;
+  msn: number;
+}
 
 export class Channel implements ChannelView {
   readonly renditions: Rendition[] = [];
@@ -28,11 +37,11 @@ export class Channel implements ChannelView {
   /** First MSN of the current epoch. */
   private epochFirstMsn = 0;
   /**
-   * `$Time$` templates: start (seconds) and MSN of the current epoch's recent segments, whichever
-   * rendition named them first, so every rendition numbers the segment starting at a time alike:
-   * also one added later, or one whose window emptied.
+   * `$Time$` templates: start (seconds, less the presentation time offset) and MSN of recent
+   * segments, whichever rendition named them first, so every rendition numbers the segment
+   * starting at a time alike: also one added later, or one whose window emptied.
    */
-  private timeSlots: { sec: number; msn: number }[] = [];
+  private timeSlots: TimeSlot[] = [];
   /** The newest complete segment's duration seen, seconds (kept when the window empties). */
   private lastSpacing: number | undefined;
   /** Highest MSN given so far. */
@@ -116,7 +125,6 @@ export class Channel implements ChannelView {
         this.epoch++;
         this.epochFirstMsn = this.maxMsn + 1;
         this.offset = name.number !== undefined ? this.epochFirstMsn - name.number : 0;
-        this.timeSlots = [];
         rendition.epoch = this.epoch;
       }
     }
@@ -133,27 +141,51 @@ export class Channel implements ChannelView {
   }
 
   /**
-   * The MSN of a `$Time$` segment: the slot nearest its start, moved by whole segments of the
-   * channel's spacing (the same slot within half a segment: audio and video boundaries differ by
-   * a frame or so). Before a segment's duration is known, arrival order, as at a stream's start.
+   * The MSN of a `$Time$` segment: the slot of its encoder run nearest its start, moved by whole
+   * segments (the same slot within half a segment: audio and video boundaries differ by a frame
+   * or so). Before any segment's duration is known, arrival order, as at a stream's start.
    */
   private numberByTime(rendition: Rendition, time: bigint | undefined, restart: boolean): number {
-    const arrival = !restart && rendition.nextMsn > this.epochFirstMsn ? rendition.nextMsn : this.epochFirstMsn;
+    const epoch = rendition.epoch;
+    const current = epoch === this.epoch;
+    // A rendition still in an older run (the others restarted first) goes on in its own order.
+    const arrival = restart || (current && rendition.nextMsn <= this.epochFirstMsn) ? this.epochFirstMsn : rendition.nextMsn;
     if (time === undefined) return arrival;
-    const spacing = this.segmentSpacing(rendition);
-    const sec = Number(time) / rendition.decl.timescale;
-    let nearest: { sec: number; msn: number } | undefined;
-    for (const slot of this.timeSlots) if (nearest === undefined || Math.abs(slot.sec - sec) < Math.abs(nearest.sec - sec)) nearest = slot;
-    let msn = nearest === undefined || spacing === undefined ? arrival : nearest.msn + Math.round((sec - nearest.sec) / spacing);
-    // Times go forward within an epoch: never a number at or before this rendition's last one.
+    const { presentationTimeOffset, timescale } = rendition.decl;
+    const sec = (Number(time) - presentationTimeOffset) / timescale;
+    let nearest: TimeSlot | undefined;
+    for (const slot of this.timeSlots) {
+      if (slot.epoch === epoch && (nearest === undefined || Math.abs(slot.sec - sec) < Math.abs(nearest.sec - sec))) nearest = slot;
+    }
+    let msn = arrival;
+    if (nearest !== undefined) {
+      const off = sec - nearest.sec;
+      // The nearest slot's own segment measures the step when it is complete (timelines vary).
+      const length = this.completeDuration(nearest.msn) ?? this.segmentSpacing(rendition);
+      if (length !== undefined) msn = nearest.msn + Math.round(off / length);
+      else if (Math.abs(off) < SAME_START_SEC) msn = nearest.msn; // a retry before any segment completed
+    }
+    // Times go forward within a run: never a number at or before this rendition's last one.
     const previous = rendition.segments[rendition.segments.length - 1];
-    if (previous !== undefined && previous.msn >= msn) msn = previous.msn + 1;
-    msn = Math.max(msn, this.epochFirstMsn);
+    if (!restart && previous !== undefined && previous.msn >= msn) msn = previous.msn + 1;
+    if (current) msn = Math.max(msn, this.epochFirstMsn);
     if (nearest?.msn !== msn) {
-      this.timeSlots.push({ sec, msn });
+      this.timeSlots.push({ epoch, sec, msn });
       if (this.timeSlots.length > MAX_TIME_SLOTS) this.timeSlots.shift();
     }
     return msn;
+  }
+
+  /** The duration of the complete segment numbered `msn` in any rendition, seconds. */
+  private completeDuration(msn: number): number | undefined {
+    for (const r of this.renditions) {
+      for (const s of r.segments) {
+        if (s.msn !== msn) continue;
+        if (s.complete && s.duration > 0) return s.duration;
+        break;
+      }
+    }
+    return undefined;
   }
 
   /** Seconds between segment starts: the template's duration, else the newest complete segment's. */
