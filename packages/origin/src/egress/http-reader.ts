@@ -135,9 +135,10 @@ export class HttpReader implements CursorSink {
   }
 
   /**
-   * Bytes the client has taken, as a count that grows with each it takes: over HTTP/1.1 the
-   * socket's (what reached the kernel, chunk framing and heads included), over HTTP/2 the body
-   * bytes its stream passed on. Undefined while a pipelined response waits for its turn.
+   * Bytes the client has taken, as a count that grows as it takes them: over HTTP/1.1 the
+   * socket's completed writes (chunk framing and heads included; a write of what piled up is
+   * counted once the kernel took all of it), over HTTP/2 the body bytes its stream passed on.
+   * Undefined while a pipelined response waits for its turn.
    */
   private taken(): number | undefined {
     if (this.h2 !== undefined) return this.written - this.h2.writableLength;

@@ -157,17 +157,20 @@ export class Channel implements ChannelView {
     for (const slot of this.timeSlots) {
       if (slot.epoch === epoch && (nearest === undefined || Math.abs(slot.sec - sec) < Math.abs(nearest.sec - sec))) nearest = slot;
     }
+    const previous = rendition.segments[rendition.segments.length - 1];
     let msn = arrival;
     if (nearest !== undefined) {
       const off = sec - nearest.sec;
       // The nearest slot's own segment measures the step when it is complete (timelines vary).
-      const length = this.completeDuration(nearest.msn) ?? this.segmentSpacing(rendition);
-      if (length !== undefined) msn = nearest.msn + Math.round(off / length);
-      else if (Math.abs(off) < SAME_START_SEC) msn = nearest.msn; // a retry before any segment completed
+      const own = this.completeDuration(nearest.msn);
+      const length = own ?? this.segmentSpacing(rendition);
+      if (Math.abs(off) < SAME_START_SEC) msn = nearest.msn; // the same start (a retry too)
+      else if (own === undefined && off > 0 && nearest.msn === previous?.msn) msn = previous.msn + 1; // after its own open segment
+      else if (length !== undefined) msn = nearest.msn + Math.round(off / length);
     }
-    // Times go forward within a run: never a number at or before this rendition's last one.
-    const previous = rendition.segments[rendition.segments.length - 1];
-    if (!restart && previous !== undefined && previous.msn >= msn) msn = previous.msn + 1;
+    // A playlist's numbers never go back: not even after a restart that joins a run whose
+    // numbers this rendition already passed (it carried on while the others restarted).
+    if (previous !== undefined && previous.msn >= msn) msn = previous.msn + 1;
     if (current) msn = Math.max(msn, this.epochFirstMsn);
     if (nearest?.msn !== msn) {
       this.timeSlots.push({ epoch, sec, msn });
