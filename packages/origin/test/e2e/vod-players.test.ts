@@ -64,11 +64,25 @@ async function untilPlaying(page: Page, kind: string): Promise<void> {
   );
 }
 
-const seek = (page: Page, t: number) => page.evaluate((to) => void ((document.getElementById('video') as HTMLVideoElement).currentTime = to), t);
+/** Seeks as a viewer does, pressing play again if the video had paused (at its end, when a slow transcode let the player get there first). */
+const seek = (page: Page, t: number) =>
+  page.evaluate((to) => {
+    const v = document.getElementById('video') as HTMLVideoElement;
+    v.currentTime = to;
+    if (v.paused) void v.play().catch(() => {});
+  }, t);
 const videoState = (page: Page) =>
   page.evaluate(() => {
     const v = document.getElementById('video') as HTMLVideoElement;
     return { t: v.currentTime, ended: v.ended, duration: v.duration, paused: v.paused };
+  });
+
+/** What the video element says, for a failure message. */
+const mediaState = (page: Page) =>
+  page.evaluate(() => {
+    const v = document.getElementById('video') as HTMLVideoElement;
+    const buffered = Array.from({ length: v.buffered.length }, (_, i) => `${v.buffered.start(i).toFixed(2)}-${v.buffered.end(i).toFixed(2)}`);
+    return { t: v.currentTime, readyState: v.readyState, seeking: v.seeking, paused: v.paused, buffered, error: v.error?.message };
   });
 
 test('a 60 s 1080p file uploaded through the form plays in hls.js and dash.js before its transcode ends, then to the end with seeks', async () => {
@@ -134,7 +148,9 @@ test('a 60 s 1080p file uploaded through the form plays in hls.js and dash.js be
   // Then the whole asset: seek into the middle, then near the end, and play to the end.
   for (const p of players) {
     await seek(p.page, 30);
-    await waitFor(async () => (await videoState(p.page)).t > 31, 30_000, `${p.kind} to play on from 30 s`, 100);
+    await waitFor(async () => (await videoState(p.page)).t > 31, 30_000, `${p.kind} to play on from 30 s`, 100).catch(async (e: Error) => {
+      throw new Error(`${e.message}: ${JSON.stringify(await mediaState(p.page))}; requests: ${p.problems.join(', ')}; stats: ${JSON.stringify(await readStats(p.page))}`);
+    });
     await waitFor(async () => Math.abs((await videoState(p.page)).duration - SECONDS) < 0.5, 30_000, `${p.kind} to learn the whole duration`, 250);
     await seek(p.page, SECONDS - 4);
     await waitFor(async () => {
