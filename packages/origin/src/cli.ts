@@ -103,20 +103,40 @@ function cacheRule(spec: string): CacheRule {
 /** Most bytes of log lines left waiting on a slow stdout; lines beyond it are dropped and counted. */
 const STDOUT_BACKLOG_BYTES = 1024 * 1024;
 
+/** Log text gathered before one write: a busy origin logs thousands of lines a second. */
+const STDOUT_BATCH_BYTES = 64 * 1024;
+
 /**
- * stdout for the access log. A reader that goes away (`| head -1`) turns logging off instead of
- * crashing the origin with EPIPE; a reader that is slow costs at most STDOUT_BACKLOG_BYTES of
- * memory: further lines are dropped, and how many is told on stderr once it catches up.
+ * stdout for the access log. Lines are written once per event-loop turn, together (stdout to a
+ * pipe or file is a blocking write per call). A reader that goes away (`| head -1`) turns logging
+ * off instead of crashing the origin with EPIPE; a reader that is slow costs at most
+ * STDOUT_BACKLOG_BYTES of memory: further lines are dropped, and how many is told on stderr once
+ * it catches up.
  */
 const stdout = {
   closed: false,
   dropped: 0,
+  pending: '',
+  scheduled: false,
   line(text: string): void {
     if (this.closed) return;
-    if (process.stdout.writableLength > STDOUT_BACKLOG_BYTES) {
+    if (process.stdout.writableLength + this.pending.length > STDOUT_BACKLOG_BYTES) {
       if (this.dropped++ === 0) process.stdout.once('drain', () => this.reportDrops());
       return;
     }
+    this.pending += text;
+    if (this.pending.length >= STDOUT_BATCH_BYTES) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(flushStdout);
+    }
+  },
+  /** Writes what was gathered; before the process exits too. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending === '' || this.closed) return;
+    const text = this.pending;
+    this.pending = '';
     process.stdout.write(text);
   },
   reportDrops(): void {
@@ -125,6 +145,7 @@ const stdout = {
     this.dropped = 0;
   },
 };
+const flushStdout = (): void => stdout.flush();
 process.stdout.on('error', () => {
   // EPIPE and the like: nobody reads the log any more. The origin itself carries on.
   stdout.closed = true;
@@ -308,12 +329,16 @@ async function main(): Promise<void> {
   if (running.ingest !== undefined) stdout.line(`ingest on ${running.ingest.url}\n`);
   let stopping = false;
   const stop = (signal: string): void => {
+    stdout.flush();
     if (stopping) process.exit(130); // a second signal: do not wait any longer
     stopping = true;
     process.stderr.write(`boxstream-origin: ${signal}, closing\n`);
     stdout.reportDrops();
     // Uploads in flight finish (bounded by --grace-ms), queued disk writes land, then exit 0.
-    running.close(grace).then(() => process.exit(0));
+    running.close(grace).then(() => {
+      stdout.flush();
+      process.exit(0);
+    });
   };
   // SIGHUP: a renewed certificate for new connections; open ones keep theirs. (Without TLS,
   // SIGHUP keeps its default: the process ends.)
