@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AccessLogEntry } from '../src/index.js';
 import { BURST_BYTES } from '../src/egress/http-reader.js';
-import { ChunkedUpload, RawClient, fixture, http, parseRawResponse, put, sleep, startOrigin, waitUntil } from './helpers.js';
+import { ChunkedUpload, RawClient, fixture, http, parseRawResponse, put, sleep, startOrigin, waitUntil, type TestOrigin } from './helpers.js';
 
 const segment = fixture('lldash-segment.m4s');
 const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
@@ -170,7 +170,7 @@ test('a reader that stops reading: the origin buffers more than the socket mark 
  * A live object read by a client that stopped reading, pushed until the origin itself buffers
  * for it (the kernel's buffers full): the reader's server socket and the upload.
  */
-async function stuckLiveReader(o: Awaited<ReturnType<typeof startOrigin>>, path: string) {
+async function stuckLiveReader(o: TestOrigin, path: string) {
   const up = await ChunkedUpload.start(o.port, path);
   up.send(Buffer.alloc(64 * 1024, 1));
   await waitUntil(() => o.origin.store.get(path) !== undefined);

@@ -71,18 +71,12 @@ const seek = (page: Page, t: number) =>
     v.currentTime = to;
     if (v.paused) void v.play().catch(() => {});
   }, t);
+/** What the video element says: polled by the waits, printed when one times out. */
 const videoState = (page: Page) =>
   page.evaluate(() => {
     const v = document.getElementById('video') as HTMLVideoElement;
-    return { t: v.currentTime, ended: v.ended, duration: v.duration, paused: v.paused };
-  });
-
-/** What the video element says, for a failure message. */
-const mediaState = (page: Page) =>
-  page.evaluate(() => {
-    const v = document.getElementById('video') as HTMLVideoElement;
     const buffered = Array.from({ length: v.buffered.length }, (_, i) => `${v.buffered.start(i).toFixed(2)}-${v.buffered.end(i).toFixed(2)}`);
-    return { t: v.currentTime, readyState: v.readyState, seeking: v.seeking, paused: v.paused, buffered, error: v.error?.message };
+    return { t: v.currentTime, ended: v.ended, duration: v.duration, paused: v.paused, readyState: v.readyState, seeking: v.seeking, buffered, error: v.error?.message };
   });
 
 test('a 60 s 1080p file uploaded through the form plays in hls.js and dash.js before its transcode ends, then to the end with seeks', async () => {
@@ -149,7 +143,7 @@ test('a 60 s 1080p file uploaded through the form plays in hls.js and dash.js be
   for (const p of players) {
     await seek(p.page, 30);
     await waitFor(async () => (await videoState(p.page)).t > 31, 30_000, `${p.kind} to play on from 30 s`, 100).catch(async (e: Error) => {
-      throw new Error(`${e.message}: ${JSON.stringify(await mediaState(p.page))}; requests: ${p.problems.join(', ')}; stats: ${JSON.stringify(await readStats(p.page))}`);
+      throw new Error(`${e.message}: ${JSON.stringify(await videoState(p.page))}; requests: ${p.problems.join(', ')}; stats: ${JSON.stringify(await readStats(p.page))}`);
     });
     await waitFor(async () => Math.abs((await videoState(p.page)).duration - SECONDS) < 0.5, 30_000, `${p.kind} to learn the whole duration`, 250);
     await seek(p.page, SECONDS - 4);
