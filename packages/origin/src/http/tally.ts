@@ -12,17 +12,20 @@ export interface RequestTally {
   user?: string;
 }
 
-const tallies = new WeakMap<ServerResponse, RequestTally>();
+// Kept on the response itself: a WeakMap entry per request cost more than the rest of the
+// tally (profiled at 100 GETs per 20 ms).
+const TALLY = Symbol('boxstream.tally');
+type Tallied = ServerResponse & { [TALLY]?: RequestTally };
 
 /** Starts counting for `res`. */
 export function openTally(res: ServerResponse): RequestTally {
   const tally: RequestTally = { bytes: 0, chunks: 0 };
-  tallies.set(res, tally);
+  (res as Tallied)[TALLY] = tally;
   return tally;
 }
 
 /** Counts `bytes` of a small answer (an error, /metrics, /time) sent on `res`. */
 export function countSent(res: ServerResponse, bytes: number): void {
-  const tally = tallies.get(res);
+  const tally = (res as Tallied)[TALLY];
   if (tally !== undefined) tally.bytes += bytes;
 }
