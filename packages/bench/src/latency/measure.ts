@@ -143,12 +143,13 @@ export async function measureStep(target: RunningTarget, pool: ReaderPool, fixtu
       for (const r of reports) {
         if (r.error !== null) error(`reader: ${r.error}`);
         mismatchedBytes += r.mismatchedBytes;
+        // Catch-up readers are timed only on chunks written after they asked (warm-up too, so
+        // its per-segment figures show how a fresh server settles, not how old the catch-up is).
+        const from = config.join === 'held' ? 0 : writes.findIndex((w) => w > r.getAt);
         if (!timed) {
-          for (let i = 0; i < writes.length; i++) if (!Number.isNaN(r.receipts[i])) segmentSamples.push(r.receipts[i] - writes[i]);
+          if (from >= 0) for (let i = from; i < writes.length; i++) if (!Number.isNaN(r.receipts[i])) segmentSamples.push(r.receipts[i] - writes[i]);
           continue;
         }
-        // Catch-up readers are timed only on chunks written after they asked.
-        const from = config.join === 'held' ? 0 : writes.findIndex((w) => w > r.getAt);
         if (from < 0) continue;
         for (let i = from; i < writes.length; i++) {
           expected++;

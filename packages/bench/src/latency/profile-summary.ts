@@ -4,6 +4,8 @@
 // all sampled time; idle and GC show as "(idle)", "(garbage collector)", "(program)".
 // --inclusive PATTERN adds a table of total (self + callees) time of the functions whose file
 // matches PATTERN, e.g. the origin's own code, to see which of its paths the time is under.
+// --skip-ms MS drops each profile's first MS of samples (module loading at startup would
+// otherwise be a quarter of a short run's profile).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -97,6 +99,14 @@ export function inclusiveTimes(profiles: CpuProfile[], pattern: string): HotSpot
   return [...totals.values()].sort((a, b) => b.us - a.us).map((e) => ({ name: e.name, where: e.where, selfMs: e.us / 1000, share: all === 0 ? 0 : e.us / all }));
 }
 
+/** `profile` without the samples taken in its first `ms` milliseconds. */
+export function skipStart(profile: CpuProfile, ms: number): CpuProfile {
+  let at = 0;
+  let first = 0;
+  while (first < profile.samples.length && at < ms * 1000) at += profile.timeDeltas[first++] ?? 0;
+  return { ...profile, samples: profile.samples.slice(first), timeDeltas: profile.timeDeltas.slice(first) };
+}
+
 function profileFiles(paths: string[]): string[] {
   return paths.flatMap((p) =>
     statSync(p).isDirectory()
@@ -108,13 +118,14 @@ function profileFiles(paths: string[]): string[] {
 }
 
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' }, idle: { type: 'boolean' }, inclusive: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' }, idle: { type: 'boolean' }, inclusive: { type: 'string' }, 'skip-ms': { type: 'string' } } });
   const files = profileFiles(positionals);
   if (files.length === 0) {
-    process.stderr.write('usage: profile-summary.ts DIR_OR_FILES... [--top N] [--idle]\n');
+    process.stderr.write('usage: profile-summary.ts DIR_OR_FILES... [--top N] [--idle] [--inclusive PATTERN] [--skip-ms MS]\n');
     process.exit(2);
   }
-  const profiles = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as CpuProfile);
+  const skipMs = Number(values['skip-ms'] ?? 0);
+  const profiles = files.map((f) => skipStart(JSON.parse(readFileSync(f, 'utf8')) as CpuProfile, skipMs));
   const top = Number(values.top ?? 25);
   const spots = hotSpots(profiles, values.idle ?? false);
   const busyMs = spots.reduce((a, s) => a + s.selfMs, 0);
