@@ -44,8 +44,6 @@ export class HttpReader implements CursorSink {
   private readonly h2: ServerHttp2Stream | undefined;
   /** Body bytes handed to an HTTP/2 response (minus what its stream still buffers: what the client took). */
   private written = 0;
-  /** HTTP/1.x: writes the kernel took whole (counted by their callbacks, which cost nothing more). */
-  private completed = 0;
   /** Bytes are buffered and the stall timer watches them. */
   private watching = false;
   /** What the client had taken at the last check (progress resets the stall timeout). */
@@ -99,7 +97,7 @@ export class HttpReader implements CursorSink {
       this.tally.chunks++;
       this.ctx.metrics.sentBytes += bytes.byteLength;
       if (this.h2 !== undefined) this.written += bytes.byteLength;
-      if (res.write(bytes, this.onWritten)) return true;
+      if (res.write(bytes)) return true;
       if (!this.watching) this.watchStall();
       // Over HTTP/2 'drain' also waits for the client's flow-control window: no burst there. A
       // response queued behind another one on a pipelined connection (no socket yet) waits too.
@@ -137,20 +135,18 @@ export class HttpReader implements CursorSink {
   }
 
   /**
-   * What the client has taken, as a count that grows as it takes more: over HTTP/1.1 this
-   * response's writes the kernel took whole (a write of what piled up counts once the kernel took
-   * all of it; `socket.bytesWritten` would say the same at the cost of copying Node's buffer list
-   * on every call), over HTTP/2 the body bytes its stream passed on. Undefined while a
-   * pipelined response waits for its turn.
+   * Bytes the client has taken, as a count that grows as it takes them: over HTTP/1.1 the
+   * socket's completed writes (chunk framing and heads included; a write of what piled up is
+   * counted once the kernel took all of it), over HTTP/2 the body bytes its stream passed on.
+   * Undefined while a pipelined response waits for its turn. Read when the stall watch starts
+   * and at each check, never per write (`bytesWritten` copies Node's list of buffered writes; a
+   * write callback per unit would cost a closure and a tick per write on the fan-out path).
    */
   private taken(): number | undefined {
     if (this.h2 !== undefined) return this.written - this.h2.writableLength;
-    return this.res.socket === null ? undefined : this.completed;
+    const socket = this.res.socket;
+    return socket === null ? undefined : socket.bytesWritten - socket.writableLength;
   }
-
-  private readonly onWritten = (err?: Error | null): void => {
-    if (err == null) this.completed++;
-  };
 
   /**
    * Bytes are buffered: from now on the client must take some every `readerStallMs`. One timer
