@@ -14,7 +14,8 @@ CMAF stream one chunk at a time; N raw-socket readers GET each segment while it 
   --cadences 200            ms between chunks; a list compares cadences; 0 = as fast as possible
   --fast                    cadence 20 ms (same as --cadences 20)
   --segments 6              timed segments per step (the fixture's 3 are reused in turn)
-  --warmup 2                untimed segments before them (JIT and TCP buffers warm up)
+  --warmup 10               untimed segments before them: a fresh server's first ~6 have a
+                            p99 several times the steady one (JIT, TCP windows)
   --repeats 1               measure every (readers, server) this many times, alternating
                             servers, and pool the samples
   --join held|catchup       held: readers GET before the upload starts (default);
@@ -147,7 +148,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     readers: list('readers', values.readers ?? (quick ? '1,5' : '1,10,100,1000'), 1, 10_000),
     cadences: list('cadences', cadenceText, 0, 10_000),
     segments: int('segments', values.segments, quick ? 1 : 6, 1, 100),
-    warmup: int('warmup', values.warmup, quick ? 0 : 2, 0, 10),
+    warmup: int('warmup', values.warmup, quick ? 0 : 10, 0, 100),
     repeats: int('repeats', values.repeats, 1, 1, 20),
     join: joinMode,
     workers: int('workers', values.workers, 2, 1, 16),

@@ -19,7 +19,9 @@ import { join } from 'node:path';
 
 const USAGE = `Usage: pnpm bench:llhls [options]
   --readers <list>     reader counts, comma-separated (default 100,1000)
-  --segments <n>       segments pushed per phase; the first is warm-up (default 6)
+  --segments <n>       segments pushed per phase (default 16)
+  --warmup <n>         of those, the first ones not timed, in both phases (default 6: a fresh
+                       request path has a tail several times the steady one for ~6 segments)
   --cadence <ms>       one CMAF chunk every <ms> (default 200: the fixture's real chunk duration)
   --workers <n>        reader worker threads (default 2)
   --origin-cli <path>  the origin to run (default: packages/origin/dist/cli.js)
@@ -30,6 +32,7 @@ const USAGE = `Usage: pnpm bench:llhls [options]
 interface Options {
   readers: number[];
   segments: number;
+  warmup: number;
   cadenceMs: number;
   workers: number;
   originCli: string;
@@ -38,7 +41,7 @@ interface Options {
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { readers: [100, 1000], segments: 6, cadenceMs: 200, workers: 2, originCli: defaultOriginCli, resultsDir: join(benchDir, 'results'), cpuProfDir: undefined };
+  const o: Options = { readers: [100, 1000], segments: 16, warmup: 6, cadenceMs: 200, workers: 2, originCli: defaultOriginCli, resultsDir: join(benchDir, 'results'), cpuProfDir: undefined };
   for (let i = 0; i < argv.length; i++) {
     const value = (): string => {
       const v = argv[++i];
@@ -52,6 +55,7 @@ function parse(argv: string[]): Options {
     switch (argv[i]) {
       case '--readers': o.readers = value().split(',').map((v) => int(v, 1)); break;
       case '--segments': o.segments = int(value(), 3); break;
+      case '--warmup': o.warmup = int(value(), 2); break;
       case '--cadence': o.cadenceMs = int(value(), 1); break;
       case '--workers': o.workers = int(value(), 1); break;
       case '--origin-cli': o.originCli = value(); break;
@@ -62,6 +66,7 @@ function parse(argv: string[]): Options {
       default: throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
     }
   }
+  if (o.warmup >= o.segments) throw new Error(`--warmup ${o.warmup} leaves no timed segment of ${o.segments}\n${USAGE}`);
   return o;
 }
 
@@ -124,7 +129,7 @@ async function dashPhase(target: RunningTarget, fixture: StreamFixture, o: Optio
         const reports = await pool.collect(now() + 10_000);
         for (const r of reports) {
           if (r.error !== null) errors.push(`seg-${n}: ${r.error}`);
-          if (n === 1) continue; // warm-up
+          if (n <= o.warmup) continue;
           for (let i = 0; i < writeTimes.length; i++) if (!Number.isNaN(r.receipts[i])) latencies.push(r.receipts[i] - writeTimes[i]);
         }
       },
@@ -153,13 +158,13 @@ async function llhlsPhase(target: RunningTarget, fixture: StreamFixture, o: Opti
     const toPlaylist: number[] = [];
     const toPart: number[] = [];
     for (const s of seen) {
-      if (s.msn < 3) continue; // segment 2: the readers' own warm-up
+      if (s.msn <= o.warmup) continue; // the readers join at segment 2: warm-up up to here
       const written = times.get(s.msn)?.[s.part];
       if (written === undefined) continue;
       toPlaylist.push(s.playlistAt - written);
       if (!Number.isNaN(s.partAt)) toPart.push(s.partAt - written);
     }
-    const missingParts = seen.filter((s) => s.msn >= 3 && Number.isNaN(s.partAt)).length;
+    const missingParts = seen.filter((s) => s.msn > o.warmup && Number.isNaN(s.partAt)).length;
     if (missingParts > 0) errors.push(`${missingParts} parts listed but not delivered`);
     return {
       playlist: { latencyMs: distribution(toPlaylist), samples: toPlaylist.length, errors },
