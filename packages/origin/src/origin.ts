@@ -281,6 +281,8 @@ function handle(ctx: OriginContext, router: Router, req: IncomingMessage, res: S
   try {
     const cors = ctx.cors.headers(req.headers.origin);
     for (const name in cors) res.setHeader(name, cors[name]);
+    // An HTTP/1 connection speaks HTTP/1.x only (Node's parser lets `HTTP/2.0` through).
+    if (req.httpVersionMajor !== 1 && !isHttp2(req)) return refuse(req, res, 505, `HTTP/${req.httpVersion} is not supported on an HTTP/1 connection`, undefined, true);
     const parsed = parseRequestPath(target, ctx.maxPathBytes);
     if (!parsed.ok) {
       // `OPTIONS *` asks about the server itself.

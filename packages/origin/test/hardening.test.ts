@@ -39,6 +39,23 @@ test("Node's own error answers (400, 431, 408, 417) carry CORS and Connection: c
   }
 });
 
+test('an HTTP/1 connection claiming another major version gets 505 and is closed; no route sees the request', async () => {
+  // Node's parser accepts `HTTP/2.0` (and other majors) on a plain connection and reports them
+  // as such: taken for HTTP/2, such a request was neither tied to its socket nor read as cut.
+  const o = await startOrigin();
+  try {
+    for (const request of ['GET /live/a.m4s HTTP/2.0\r\nHost: x\r\n\r\n', 'PUT /live/b.m4s HTTP/2.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n']) {
+      const text = await exchange(o.port, request);
+      assert.ok(text.startsWith('HTTP/1.1 505 '), JSON.stringify(text.slice(0, 60)));
+      assert.match(text, /\r\nConnection: close\r\n/i);
+      assert.match(text, /\r\nAccess-Control-Allow-Origin: \*\r\n/i);
+    }
+    assert.is(o.origin.store.get('/live/b.m4s'), undefined, 'nothing stored');
+  } finally {
+    await o.close();
+  }
+});
+
 test('Expect: 100-continue: 100 only after size, auth and limits passed', async () => {
   const o = await startOrigin({ maxObjectSize: 1000, ingestSecret: 's3cret' });
   try {

@@ -4,7 +4,7 @@
 // over HTTP/2 it resets its own stream (RST_STREAM) and the session goes on carrying every other
 // player's requests. This file is the one place that knows which is which.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Http2ServerResponse, constants, type Http2ServerRequest, type ServerHttp2Stream } from 'node:http2';
+import { Http2ServerRequest, Http2ServerResponse, constants, type ServerHttp2Stream } from 'node:http2';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = constants;
 const EMPTY = Buffer.alloc(0);
@@ -14,9 +14,13 @@ export function http2Stream(res: ServerResponse): ServerHttp2Stream | undefined 
   return (res as unknown) instanceof Http2ServerResponse ? (res as unknown as Http2ServerResponse).stream : undefined;
 }
 
-/** True for a request that came over HTTP/2. */
+/**
+ * True for a request that came over HTTP/2. By its class, not its version: Node's HTTP/1 parser
+ * accepts a request line of `HTTP/2.0` and reports major version 2 (such a request is refused
+ * with 505, see origin.ts).
+ */
 export function isHttp2(req: IncomingMessage): boolean {
-  return req.httpVersionMajor === 2;
+  return (req as unknown) instanceof Http2ServerRequest;
 }
 
 /** True once the exchange behind `res` can carry nothing more (its stream or its socket is gone). */
