@@ -133,6 +133,8 @@ export async function measureStep(target: RunningTarget, pool: ReaderPool, fixtu
         await pool.collect(now()); // cut the readers off: nothing more is coming
         uploader.close();
         if (timed) expected += config.readers * chunks.length;
+        // The clocks still start where the timed segments do, even after a failed warm-up one.
+        if (s === config.warmup - 1) startClocks();
         continue;
       }
       if (upload.status >= 300) error(`upload of ${path} answered ${upload.status}`);

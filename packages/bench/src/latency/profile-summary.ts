@@ -125,6 +125,10 @@ function main(): void {
     process.exit(2);
   }
   const skipMs = Number(values['skip-ms'] ?? 0);
+  if (!(skipMs >= 0)) {
+    process.stderr.write(`--skip-ms wants milliseconds, got '${values['skip-ms']}'\n`);
+    process.exit(2);
+  }
   const profiles = files.map((f) => skipStart(JSON.parse(readFileSync(f, 'utf8')) as CpuProfile, skipMs));
   const top = Number(values.top ?? 25);
   const spots = hotSpots(profiles, values.idle ?? false);
