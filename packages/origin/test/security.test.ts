@@ -184,7 +184,9 @@ test('real ffmpeg sends Basic credentials from http://user:pass@host/ URLs (with
     assert.is(ok.code, 0, ok.stderr);
     assert.ok(created.some((k) => /init-stream0\.m4s$/.test(k)), `created: ${created}`);
     assert.ok(created.filter((k) => /chunk-stream0-\d+\.m4s$/.test(k)).length >= 2);
-    assert.ok(deleted.length >= 1, 'window DELETEs authenticated too');
+    // ffmpeg may exit before the origin has handled its last requests (it encodes faster than
+    // real time): wait for the window's DELETEs instead of expecting them at its exit.
+    await waitUntil(() => deleted.length >= 1, 5000, 'window DELETEs authenticated too');
     assert.is(o.origin.metrics.authFailures, 0);
     // A wrong password is refused (403) and stores nothing.
     const before = created.length;
