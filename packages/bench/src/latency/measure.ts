@@ -103,9 +103,10 @@ export async function measureStep(target: RunningTarget, pool: ReaderPool, fixtu
     const initStatus = await uploader.putWhole(`${config.basePath}/init.m4s`, fixture.init);
     if (initStatus >= 300) error(`init upload answered ${initStatus}`);
     const total = config.warmup + config.segments;
-    if (config.warmup === 0) startClocks();
     for (let s = 0; s < total; s++) {
       const timed = s >= config.warmup;
+      // The step's clocks start with its first timed segment, however the warm-up went.
+      if (s === config.warmup) startClocks();
       const index = s % fixture.segments.length;
       const chunks = framed[index];
       const path = `${config.basePath}/seg-${s + 1}.m4s`;
@@ -133,8 +134,6 @@ export async function measureStep(target: RunningTarget, pool: ReaderPool, fixtu
         await pool.collect(now()); // cut the readers off: nothing more is coming
         uploader.close();
         if (timed) expected += config.readers * chunks.length;
-        // The clocks still start where the timed segments do, even after a failed warm-up one.
-        if (s === config.warmup - 1) startClocks();
         continue;
       }
       if (upload.status >= 300) error(`upload of ${path} answered ${upload.status}`);
@@ -183,7 +182,6 @@ export async function measureStep(target: RunningTarget, pool: ReaderPool, fixtu
       } else {
         warmupBySegment.push(segmentSamples);
       }
-      if (s === config.warmup - 1) startClocks();
     }
 
     const wallMs = now() - t0;
