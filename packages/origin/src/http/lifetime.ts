@@ -70,7 +70,8 @@ export function whenDone(req: IncomingMessage, res: ServerResponse, fn: () => vo
         socket.once('close', settleAll);
       }
     }
-    const made = (life = new Life(open));
+    const made = new Life(open);
+    life = made;
     (res as WithLife)[LIFE] = made;
     open?.add(made);
     res.on('close', endOfResponse);
