@@ -17,7 +17,7 @@ function segment(msn: number, parts: number, complete: boolean): SegmentFact {
   return { msn, key: `/live/${uri}`, uri, chunks, size: parts * 100, duration: parts * 0.2, complete, discontinuity: false, programDateTime: 0, decodeTime: 0 };
 }
 
-function playlist(segments: SegmentFact[], ended = false, skip = false): string {
+function playlist(segments: SegmentFact[], ended = false, skip = false): Buffer {
   const r: RenditionView = {
     info: { id: 'v', type: 'video', bandwidth: 1, codecs: 'avc1', width: 1, height: 1, frameRate: 30, audioSamplingRate: undefined, channels: undefined, lang: undefined, initUri: 'init.m4s', segmentDuration: 2 },
     playlistUri: 'out_v.m3u8',
@@ -29,17 +29,18 @@ function playlist(segments: SegmentFact[], ended = false, skip = false): string 
     peakBandwidth: undefined,
   };
   const channel: ChannelView = { mpdKey: '/live/out.mpd', playlistKey: '/live/out.m3u8', renditions: [r], timing: { targetDuration: 2, partTarget: 0.2, partHoldBack: 0.6, skipUntil: 2 }, ended, event: false };
-  return renderMediaPlaylist(channel, r, { skip });
+  return Buffer.from(renderMediaPlaylist(channel, r, { skip }));
 }
 
 test('the newest part: in a segment being written, at the end of a complete one, after a skip, with ENDLIST', () => {
   assert.equal(playlistEdge(playlist([segment(7, 10, true), segment(8, 3, false)])), { msn: 8, part: 2, uri: 'seg-8.m4s', offset: 200, length: 100, ended: false });
   assert.equal(playlistEdge(playlist([segment(7, 10, true), segment(8, 10, true)])), { msn: 8, part: 9, uri: 'seg-8.m4s', offset: 900, length: 100, ended: false });
+  assert.equal(playlistEdge(playlist([segment(6, 10, true), segment(7, 10, true), segment(8, 1, false)])), { msn: 8, part: 0, uri: 'seg-8.m4s', offset: 0, length: 100, ended: false });
   const skipped = playlist([segment(5, 10, true), segment(6, 10, true), segment(7, 10, true), segment(8, 4, false)], false, true);
-  assert.ok(skipped.includes('#EXT-X-SKIP:SKIPPED-SEGMENTS=2'), skipped);
+  assert.ok(skipped.includes('#EXT-X-SKIP:SKIPPED-SEGMENTS=2'), skipped.toString());
   assert.equal(playlistEdge(skipped)?.msn, 8);
   assert.equal(playlistEdge(playlist([segment(7, 10, true)], true))?.ended, true);
-  assert.is(playlistEdge('#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:3\n'), undefined);
+  assert.is(playlistEdge(Buffer.from('#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:3\n')), undefined);
 });
 
 test('pnpm bench:llhls end to end: every listed part delivered, no errors', async () => {

@@ -6,7 +6,7 @@
 
 /** What the parser tells its owner. Body views are only valid during the call. */
 export interface ResponseHandlers {
-  head(status: number, headers: Map<string, string>): void;
+  head(status: number): void;
   body(data: Buffer): void;
   /** The response ended (last chunk, Content-Length reached, or close for close-delimited bodies). */
   complete(): void;
@@ -167,28 +167,38 @@ export class ResponseParser {
   }
 
   private parseHead(text: string): void {
-    const lines = text.split('\r\n');
-    const statusLine = lines[0];
+    const firstEnd = text.indexOf('\r\n');
+    const statusLine = firstEnd < 0 ? text : text.slice(0, firstEnd);
     const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
     if (match === null) throw new HttpParseError(`bad status line '${statusLine.slice(0, 80)}'`);
     const status = Number(match[1]);
-    const headers = new Map<string, string>();
-    for (let i = 1; i < lines.length; i++) {
-      const colon = lines[i].indexOf(':');
-      if (colon <= 0) continue;
-      const name = lines[i].slice(0, colon).trim().toLowerCase();
-      const value = lines[i].slice(colon + 1).trim();
-      const prior = headers.get(name);
-      headers.set(name, prior === undefined ? value : `${prior}, ${value}`);
+    // Only the two fields that frame the body matter; a reader parses thousands of heads a
+    // second, so no map of every field.
+    let transferEncoding = '';
+    let length: string | undefined;
+    let at = firstEnd < 0 ? text.length : firstEnd + 2;
+    while (at < text.length) {
+      let end = text.indexOf('\r\n', at);
+      if (end < 0) end = text.length;
+      const colon = text.indexOf(':', at);
+      if (colon > at && colon < end) {
+        const nameLength = colon - at;
+        if (nameLength === 17 || nameLength === 14) {
+          const name = text.slice(at, colon).toLowerCase();
+          const value = text.slice(colon + 1, end).trim();
+          if (name === 'transfer-encoding') transferEncoding = transferEncoding === '' ? value : `${transferEncoding}, ${value}`;
+          else if (name === 'content-length') length = value;
+        }
+      }
+      at = end + 2;
     }
     if (status >= 100 && status < 200) {
       // 100 Continue and friends: a head with no body, then the real response.
       this.state = 'head';
       return;
     }
-    this.on.head(status, headers);
-    const chunked = /(^|,)\s*chunked\s*$/i.test(headers.get('transfer-encoding') ?? '');
-    const length = headers.get('content-length');
+    this.on.head(status);
+    const chunked = /(^|,)\s*chunked\s*$/i.test(transferEncoding);
     if (this.expectNoBody || status === 204 || status === 304) {
       this.finish();
     } else if (chunked) {

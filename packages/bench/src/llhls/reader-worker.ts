@@ -47,7 +47,8 @@ class Connection {
       },
       body: (view) => {
         this.bytes += view.length;
-        if (this.keepBody) this.body.push(Buffer.from(view));
+        // A view, not a copy: 'data' pieces of a socket are fresh buffers, never reused.
+        if (this.keepBody) this.body.push(view);
       },
       complete: () => {
         const done = this.done;
@@ -140,7 +141,7 @@ class Reader {
       error(`playlist status ${status}`);
       return this.stop();
     }
-    const edge = playlistEdge(Buffer.concat(body).toString('latin1'));
+    const edge = playlistEdge(body.length === 1 ? body[0] : Buffer.concat(body));
     if (edge === undefined) {
       error('a playlist without parts');
       return this.stop();
