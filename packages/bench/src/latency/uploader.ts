@@ -122,14 +122,16 @@ export class Uploader {
    * takes them). The request head goes out in the same write as the first chunk, so a server
    * that reacts to the head and one that reacts to the first body bytes learn of the upload at
    * the same moment. `onChunk(i)` runs after chunk i was written (catch-up readers join there).
+   * `startAt` (a `now()` time) schedules chunk 0 for later: an encoder's next segment starts one
+   * chunk duration after its previous one's last chunk, not as soon as that upload was answered.
    */
-  async putSegment(path: string, chunks: Buffer[], cadenceMs: number, onChunk?: (index: number) => void): Promise<UploadResult> {
+  async putSegment(path: string, chunks: Buffer[], cadenceMs: number, onChunk?: (index: number) => void, startAt?: number): Promise<UploadResult> {
     const socket = await this.ensureConnected();
     const done = this.response();
     done.catch(() => {}); // observed below; keeps an early failure from being unhandled meanwhile
     const head = Buffer.from(this.head('PUT', path, 'Content-Type: video/iso.segment\r\nTransfer-Encoding: chunked\r\n'), 'latin1');
     const writeTimes: number[] = [];
-    const start = now();
+    const start = startAt ?? now();
     for (let i = 0; i < chunks.length; i++) {
       if (this.failure !== null) throw this.failure;
       if (cadenceMs > 0) {

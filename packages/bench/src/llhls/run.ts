@@ -15,6 +15,7 @@ import { distribution, type Distribution } from '../latency/stats.js';
 import { defaultOriginCli, killAllChildren, startTarget, type RunningTarget } from '../latency/targets.js';
 import { Uploader, frameChunks } from '../latency/uploader.js';
 import { LlhlsPool } from './pool.js';
+import { processCpuSeconds } from '../latency/proc.js';
 import { join } from 'node:path';
 
 const USAGE = `Usage: pnpm bench:llhls [options]
@@ -85,7 +86,12 @@ function mpd(): string {
 `;
 }
 
-/** Pushes segments 1..count of the fixture (cycling) under `dir`, keeping a window of 6 like ffmpeg. */
+/**
+ * Pushes segments 1..count of the fixture (cycling) under `dir`, keeping a window of 6 like
+ * ffmpeg, on one chunk schedule for the whole stream as an encoder's: the first chunk of a
+ * segment comes one cadence after the last of the one before (later only when a hook took
+ * longer), not as soon as the previous upload was answered.
+ */
 async function push(target: RunningTarget, fixture: StreamFixture, dir: string, count: number, cadenceMs: number, hooks: { before?: (n: number) => Promise<void>; after?: (n: number, writeTimes: number[]) => Promise<void> }): Promise<Map<number, number[]>> {
   const up = new Uploader(target.host, target.port, 30_000);
   const times = new Map<number, number[]>();
@@ -93,9 +99,13 @@ async function push(target: RunningTarget, fixture: StreamFixture, dir: string, 
     if ((await up.putWhole(`${dir}/out.mpd`, Buffer.from(mpd()))) >= 300) throw new Error('MPD upload refused');
     if ((await up.putWhole(`${dir}/init.m4s`, fixture.init)) >= 300) throw new Error('init upload refused');
     const frames = fixture.segments.map((s) => frameChunks(s));
+    let scheduled = now();
     for (let n = 1; n <= count; n++) {
       await hooks.before?.(n);
-      const result = await up.putSegment(`${dir}/seg-${n}.m4s`, frames[(n - 1) % frames.length], cadenceMs);
+      const chunks = frames[(n - 1) % frames.length];
+      const startAt = Math.max(scheduled, now());
+      scheduled = startAt + chunks.length * cadenceMs;
+      const result = await up.putSegment(`${dir}/seg-${n}.m4s`, chunks, cadenceMs, undefined, startAt);
       if (result.status >= 300) throw new Error(`segment ${n}: status ${result.status}`);
       times.set(n, result.writeTimes);
       if (n > 6) await up.delete(`${dir}/seg-${n - 6}.m4s`);
@@ -113,15 +123,42 @@ interface Phase {
   errors: string[];
 }
 
+/** Cores used over the timed segments: the origin's, and this process's (the readers' threads). */
+interface CpuUse {
+  originCores: number;
+  readerCores: number;
+}
+
+/** Starts counting CPU now; `stop()` gives the cores used since (NaN where /proc is missing). */
+function cpuClock(pid: number | undefined): { stop: () => CpuUse } {
+  const at = now();
+  const origin0 = pid === undefined ? undefined : processCpuSeconds(pid);
+  const client0 = process.cpuUsage();
+  return {
+    stop: () => {
+      const seconds = (now() - at) / 1000;
+      const origin1 = pid === undefined ? undefined : processCpuSeconds(pid);
+      const client = process.cpuUsage(client0);
+      return {
+        originCores: origin0 === undefined || origin1 === undefined ? Number.NaN : (origin1 - origin0) / seconds,
+        readerCores: (client.user + client.system) / 1e6 / seconds,
+      };
+    },
+  };
+}
+
 /** N DASH readers, each GETting segment n as its upload starts (held joins). */
-async function dashPhase(target: RunningTarget, fixture: StreamFixture, o: Options, readers: number): Promise<Phase> {
+async function dashPhase(target: RunningTarget, fixture: StreamFixture, o: Options, readers: number): Promise<Phase & { cpu: CpuUse }> {
   const pool = new ReaderPool(fixture, o.workers);
   const latencies: number[] = [];
   const errors: string[] = [];
+  let clock = cpuClock(target.pid);
+  let cpu: CpuUse;
   try {
     errors.push(...(await pool.connect(target.host, target.port, readers, 10_000)));
     await push(target, fixture, '/live/dash', o.segments, o.cadenceMs, {
       before: async (n) => {
+        if (n === o.warmup + 1) clock = cpuClock(target.pid);
         const r = await pool.get(`/live/dash/seg-${n}.m4s`, (n - 1) % fixture.segments.length);
         errors.push(...r.errors);
       },
@@ -134,24 +171,28 @@ async function dashPhase(target: RunningTarget, fixture: StreamFixture, o: Optio
         }
       },
     });
+    cpu = clock.stop();
   } finally {
     await pool.disconnect().catch(() => {});
     await pool.terminate();
   }
-  return { latencyMs: distribution(latencies), samples: latencies.length, errors: errors.slice(0, 20) };
+  return { latencyMs: distribution(latencies), samples: latencies.length, errors: errors.slice(0, 20), cpu };
 }
 
 /** N LL-HLS readers following the generated playlist from segment 2 on. */
-async function llhlsPhase(target: RunningTarget, fixture: StreamFixture, o: Options, readers: number): Promise<{ playlist: Phase; part: Phase; playlists: number; parts: number }> {
+async function llhlsPhase(target: RunningTarget, fixture: StreamFixture, o: Options, readers: number): Promise<{ playlist: Phase; part: Phase; playlists: number; parts: number; cpu: CpuUse }> {
   const pool = new LlhlsPool(o.workers);
   const last = fixture.segments[0].chunkEnds.length - 1;
+  let clock = cpuClock(target.pid);
   try {
     const times = await push(target, fixture, '/live/hls', o.segments, o.cadenceMs, {
       // Once segment 1 is in (the channel has its timing), the readers join, as players do mid-stream.
       before: async (n) => {
         if (n === 2) await pool.start(target.host, target.port, '/live/hls/out_v.m3u8', readers, o.segments, last);
+        if (n === o.warmup + 1) clock = cpuClock(target.pid);
       },
     });
+    const cpu = clock.stop();
     // The last part was written: give the readers a moment to get it.
     await sleep(2000);
     const { seen, errors, playlists, parts } = await pool.collect();
@@ -171,12 +212,14 @@ async function llhlsPhase(target: RunningTarget, fixture: StreamFixture, o: Opti
       part: { latencyMs: distribution(toPart), samples: toPart.length, errors: [] },
       playlists,
       parts,
+      cpu,
     };
   } finally {
     await pool.terminate();
   }
 }
 
+const cores = (c: CpuUse): string => `${c.originCores.toFixed(2)} / ${c.readerCores.toFixed(2)}`;
 const ms = (v: number): string => (Number.isFinite(v) ? (v < 10 ? v.toFixed(2) : v.toFixed(1)) : '-');
 
 async function main(): Promise<void> {
@@ -193,7 +236,8 @@ async function main(): Promise<void> {
       steps.push({ readers, dash, llhls, playlistP99OverChunkP99: ratio });
       process.stdout.write(
         `${readers} readers: chunk (DASH) p50 ${ms(dash.latencyMs.p50)} p99 ${ms(dash.latencyMs.p99)} ms | playlist update p50 ${ms(llhls.playlist.latencyMs.p50)} p99 ${ms(llhls.playlist.latencyMs.p99)} ms | part p50 ${ms(llhls.part.latencyMs.p50)} p99 ${ms(llhls.part.latencyMs.p99)} ms | playlist p99 / chunk p99 ${ratio.toFixed(2)}x` +
-          ` (${dash.samples} / ${llhls.playlist.samples} / ${llhls.part.samples} samples; errors: ${[...dash.errors, ...llhls.playlist.errors].length})\n`,
+          ` (${dash.samples} / ${llhls.playlist.samples} / ${llhls.part.samples} samples; errors: ${[...dash.errors, ...llhls.playlist.errors].length})\n` +
+          `  cores used, origin / readers: DASH ${cores(dash.cpu)} | LL-HLS ${cores(llhls.cpu)}\n`,
       );
       for (const e of [...dash.errors, ...llhls.playlist.errors].slice(0, 5)) process.stdout.write(`  error: ${e}\n`);
     } finally {
