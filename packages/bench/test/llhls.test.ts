@@ -47,15 +47,18 @@ test('pnpm bench:llhls end to end: every listed part delivered, no errors', asyn
   const dir = mkdtempSync(join(tmpdir(), 'boxstream-llhls-bench-'));
   try {
     const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'llhls', 'run.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', script, '--readers', '5', '--segments', '3', '--warmup', '2', '--results-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, '--readers', '5', '--segments', '3', '--warmup', '2', '--repeats', '2', '--results-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (b: Buffer) => (out += b));
     child.stderr!.on('data', (b: Buffer) => (out += b));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.is(code, 0, out);
-    const result = JSON.parse(readFileSync(join(dir, 'llhls-latest.json'), 'utf8')) as { steps: { readers: number; dash: { samples: number; errors: string[] }; llhls: { playlist: { samples: number; errors: string[] }; part: { samples: number } } }[] };
+    const result = JSON.parse(readFileSync(join(dir, 'llhls-latest.json'), 'utf8')) as { steps: { readers: number; ratioByRun: number[]; playlistP99OverChunkP99: number; dash: { samples: number; errors: string[] }; llhls: { playlist: { samples: number; errors: string[] }; part: { samples: number } } }[] };
     const [step] = result.steps;
     assert.is(step.readers, 5);
+    // Two runs; the reported one is one of them.
+    assert.is(step.ratioByRun.length, 2);
+    assert.ok(step.ratioByRun.includes(step.playlistP99OverChunkP99), String(step.ratioByRun));
     assert.equal(step.dash.errors, []);
     assert.equal(step.llhls.playlist.errors, []);
     // Segment 3 only in both phases (10 chunks; the first two are warm-up).
