@@ -4,7 +4,11 @@
 // compare and count them at socket speed. It is not a general HTTP client: it trusts the server
 // enough to not guard against hostile framing beyond bounded header and size-line lengths.
 
-/** What the parser tells its owner. Body views are only valid during the call. */
+/**
+ * What the parser tells its owner. Body views are views of the pieces pushed: valid as long as
+ * the caller does not reuse a piece's memory (a socket's 'data' pieces are never reused; a
+ * reader with its own read buffer must copy what it keeps).
+ */
 export interface ResponseHandlers {
   head(status: number): void;
   body(data: Buffer): void;
@@ -183,11 +187,14 @@ export class ResponseParser {
       const colon = text.indexOf(':', at);
       if (colon > at && colon < end) {
         const nameLength = colon - at;
-        if (nameLength === 17 || nameLength === 14) {
-          const name = text.slice(at, colon).toLowerCase();
+        if (nameLength >= 14) {
+          const name = text.slice(at, colon).trim().toLowerCase();
           const value = text.slice(colon + 1, end).trim();
           if (name === 'transfer-encoding') transferEncoding = transferEncoding === '' ? value : `${transferEncoding}, ${value}`;
-          else if (name === 'content-length') length = value;
+          else if (name === 'content-length') {
+            if (length !== undefined && length !== value) throw new HttpParseError(`conflicting Content-Length '${length}' and '${value}'`);
+            length = value;
+          }
         }
       }
       at = end + 2;

@@ -93,8 +93,9 @@ function mpd(): string {
 /**
  * Pushes segments 1..count of the fixture (cycling) under `dir`, keeping a window of 6 like
  * ffmpeg, on one chunk schedule for the whole stream as an encoder's: the first chunk of a
- * segment comes one cadence after the last of the one before (later only when a hook took
- * longer), not as soon as the previous upload was answered.
+ * segment comes one cadence after the last of the one before (later only when the upload's
+ * answer, the window's DELETE and the hooks took longer than that), not as soon as the previous
+ * upload was answered.
  */
 async function push(target: RunningTarget, fixture: StreamFixture, dir: string, count: number, cadenceMs: number, hooks: { before?: (n: number) => Promise<void>; after?: (n: number, writeTimes: number[]) => Promise<void> }): Promise<Map<number, number[]>> {
   const up = new Uploader(target.host, target.port, 30_000);
@@ -127,7 +128,7 @@ interface Phase {
   errors: string[];
 }
 
-/** Cores used over the timed segments: the origin's, and this process's (the readers' threads). */
+/** Cores used over the timed segments: the origin's, and this bench process's (its reader threads, uploader and bookkeeping). */
 interface CpuUse {
   originCores: number;
   readerCores: number;
@@ -226,6 +227,21 @@ async function llhlsPhase(target: RunningTarget, fixture: StreamFixture, o: Opti
 const cores = (c: CpuUse): string => `${c.originCores.toFixed(2)} / ${c.readerCores.toFixed(2)}`;
 const ms = (v: number): string => (Number.isFinite(v) ? (v < 10 ? v.toFixed(2) : v.toFixed(1)) : '-');
 
+/** A run in the results beside the median one: its tails, samples, errors and cores. */
+type RunResult = Awaited<ReturnType<typeof run>>;
+
+function brief(r: RunResult) {
+  return {
+    ratio: r.playlistP99OverChunkP99,
+    chunkP99Ms: r.dash.latencyMs.p99,
+    playlistP99Ms: r.llhls.playlist.latencyMs.p99,
+    partP99Ms: r.llhls.part.latencyMs.p99,
+    samples: { chunk: r.dash.samples, playlist: r.llhls.playlist.samples, part: r.llhls.part.samples },
+    errors: r.dash.errors.length + r.llhls.playlist.errors.length,
+    cpu: { dash: r.dash.cpu, llhls: r.llhls.cpu },
+  };
+}
+
 /** One run at `readers`: a fresh origin, the DASH phase, then the LL-HLS phase. */
 async function run(o: Options, fixture: StreamFixture, readers: number, label: string) {
   const target = await startTarget({ name: 'origin', kind: 'origin' }, { originCli: o.originCli, originArgs: ['--hold-ms', '10000', '--max-readers', '100000'], cpuProfDir: o.cpuProfDir, startTimeoutMs: 15_000 });
@@ -251,11 +267,13 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const steps = [];
   for (const readers of o.readers) {
-    const runs = [];
+    const runs: RunResult[] = [];
     for (let r = 1; r <= o.repeats; r++) runs.push(await run(o, fixture, readers, `${readers} readers${o.repeats > 1 ? `, run ${r}/${o.repeats}` : ''}`));
-    // The run with the median ratio, reported whole; the others by their ratio.
-    const median = [...runs].sort((a, b) => a.playlistP99OverChunkP99 - b.playlistP99OverChunkP99)[(runs.length - 1) >> 1];
-    steps.push({ readers, ...median, ratioByRun: runs.map((x) => x.playlistP99OverChunkP99) });
+    // The run with the median ratio, reported whole, the upper one of an even count (the goal
+    // is an upper bound) and a run without samples (NaN) counted as the worst; every run in brief.
+    const key = (x: RunResult): number => (Number.isNaN(x.playlistP99OverChunkP99) ? Infinity : x.playlistP99OverChunkP99);
+    const median = [...runs].sort((a, b) => key(a) - key(b))[runs.length >> 1];
+    steps.push({ readers, ...median, ratioByRun: runs.map((x) => x.playlistP99OverChunkP99), runs: runs.map(brief) });
   }
   const rows = steps.map((s) => `| ${s.readers} | ${ms(s.dash.latencyMs.p50)} | ${ms(s.dash.latencyMs.p99)} | ${ms(s.llhls.playlist.latencyMs.p50)} | ${ms(s.llhls.playlist.latencyMs.p99)} | ${ms(s.llhls.part.latencyMs.p50)} | ${ms(s.llhls.part.latencyMs.p99)} | ${s.playlistP99OverChunkP99.toFixed(2)}x | ${s.ratioByRun.map((x) => `${x.toFixed(2)}x`).join(' ')} |`);
   process.stdout.write(['', `Median run of ${o.repeats} per reader count:`, '', '| readers | chunk (DASH) p50 | chunk p99 | playlist update p50 | playlist p99 | part p50 | part p99 | playlist p99 ÷ chunk p99 | each run |', '|--:|--:|--:|--:|--:|--:|--:|--:|:--|', ...rows, ''].join('\n'));
