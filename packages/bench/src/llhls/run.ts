@@ -10,12 +10,12 @@ import { machineInfo } from '../report/machine.js';
 import { writeResults } from '../report/results.js';
 import { now, sleep } from '../latency/clock.js';
 import { benchDir, loadFixture, type StreamFixture } from '../latency/fixture.js';
+import { processCpuSeconds } from '../latency/proc.js';
 import { ReaderPool } from '../latency/reader-pool.js';
 import { distribution, type Distribution } from '../latency/stats.js';
 import { defaultOriginCli, killAllChildren, startTarget, type RunningTarget } from '../latency/targets.js';
 import { Uploader, frameChunks } from '../latency/uploader.js';
 import { LlhlsPool } from './pool.js';
-import { processCpuSeconds } from '../latency/proc.js';
 import { join } from 'node:path';
 
 const USAGE = `Usage: pnpm bench:llhls [options]
